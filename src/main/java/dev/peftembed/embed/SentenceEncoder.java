@@ -1,0 +1,258 @@
+package dev.peftembed.embed;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.peftembed.encoder.BertModel;
+import dev.peftembed.model.Checkpoint;
+import dev.peftembed.model.DenseConfig;
+import dev.peftembed.model.OutputModule;
+import dev.peftembed.peft.PromptAdapter;
+import dev.peftembed.pooling.AlignedMask;
+import dev.peftembed.pooling.DenseLayer;
+import dev.peftembed.pooling.MaskAligner;
+import dev.peftembed.pooling.Normalizer;
+import dev.peftembed.pooling.Pooler;
+import dev.peftembed.text.TextTokenizer;
+import dev.peftembed.text.TokenizedText;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Text in, sentence embeddings out, as sentence-transformers (plus PEFT) computes them: tokenize, sort by length,
+ * batch by token budget, encode on libtorch, align the mask to the output, pool, apply Dense and Normalize, restore
+ * the input order.
+ *
+ * <p>Thread-safe: one instance serves every task thread of an executor. Each batch allocates from its own
+ * {@link NDManager}, freed when the batch is done, so native memory stays flat however many texts pass through.
+ */
+public final class SentenceEncoder implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SentenceEncoder.class);
+
+  private final EncoderPlan plan;
+  private final BertModel model;
+  private final TextTokenizer tokenizer;
+  private final NDArray prompt;
+  private final Pooler pooler;
+  private final MaskAligner aligner;
+  private final List<Object> outputStages;
+  private final int promptLength;
+
+  private SentenceEncoder(EncoderPlan plan, BertModel model, TextTokenizer tokenizer, NDArray prompt,
+      List<Object> outputStages) {
+    this.plan = plan;
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.prompt = prompt;
+    this.outputStages = outputStages;
+    this.pooler = new Pooler(plan.model().pooling().modes());
+    this.aligner = new MaskAligner(plan.virtualTokens(), plan.options().virtualTokens(),
+        plan.adapterDir() == null ? "no adapter" : plan.adapterDir().toString());
+    this.promptLength = plan.prompt() != null && !plan.model().pooling().includePrompt()
+        ? tokenizer.promptLength(plan.prompt()) : 0;
+  }
+
+  /**
+   * Loads a model directory and an optional adapter.
+   *
+   * @param modelDir a sentence-transformers (or plain Hugging Face) BERT-family directory
+   * @param adapterDir a PEFT prompt-tuning or P-tuning adapter directory, or {@code null}
+   */
+  public static SentenceEncoder load(Path modelDir, Path adapterDir, EncoderOptions options) {
+    return load(EncoderPlan.resolve(modelDir, adapterDir, options));
+  }
+
+  /** Loads the weights for a validated plan. */
+  public static SentenceEncoder load(EncoderPlan plan) {
+    long start = System.nanoTime();
+    Device device = DeviceChoice.parse(plan.options().device()).resolve();
+    DataType dtype = "float16".equals(plan.options().dtype()) ? DataType.FLOAT16 : DataType.FLOAT32;
+    if (dtype == DataType.FLOAT16 && !device.isGpu()) {
+      throw new IllegalArgumentException("dtype float16 needs a GPU; the model would run on " + device
+          + " (use float32 there)");
+    }
+    Path dir = plan.model().path();
+    BertModel model = BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype);
+    TextTokenizer tokenizer = null;
+    try {
+      tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), plan.maxRealTokens(), plan.model().doLowerCase());
+      NDArray promptRows = null;
+      if (plan.adapterDir() != null) {
+        PromptAdapter adapter = PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir);
+        promptRows = model.manager().create(adapter.promptEmbeddings().data(),
+            new Shape(adapter.promptEmbeddings().shape())).toType(dtype, false);
+      }
+      List<Object> stages = new ArrayList<>();
+      for (OutputModule m : plan.model().outputModules()) {
+        stages.add(m instanceof DenseConfig d ? DenseLayer.load(d, model.manager()) : m);
+      }
+      SentenceEncoder encoder = new SentenceEncoder(plan, model, tokenizer, promptRows, List.copyOf(stages));
+      LOG.info("loaded {}{} on {} ({}) in {} ms: {} layers, hidden {}, {} virtual tokens, max {} real tokens, "
+              + "{} dimensions", dir, plan.adapterDir() == null ? "" : " + adapter " + plan.adapterDir(), device,
+          dtype, (System.nanoTime() - start) / 1_000_000, plan.model().bert().numLayers(),
+          plan.model().bert().hiddenSize(), plan.virtualTokens(), plan.maxRealTokens(), plan.dimension());
+      return encoder;
+    } catch (RuntimeException e) {
+      if (tokenizer != null) {
+        tokenizer.close();
+      }
+      model.close();
+      throw e;
+    }
+  }
+
+  /** @return the validated plan this encoder was loaded from */
+  public EncoderPlan plan() {
+    return plan;
+  }
+
+  /** @return the width of the vectors produced */
+  public int dimension() {
+    return plan.dimension();
+  }
+
+  /** @return the device the model runs on */
+  public Device device() {
+    return model.device();
+  }
+
+  /** Tokenizes texts, with the text prompt if any. Null texts give null entries. */
+  public List<TokenizedText> tokenize(List<String> texts) {
+    List<String> present = new ArrayList<>(texts.size());
+    for (String t : texts) {
+      if (t != null) {
+        present.add(plan.prompt() == null ? t : plan.prompt() + t);
+      }
+    }
+    List<TokenizedText> encoded = present.isEmpty() ? List.of() : tokenizer.encode(present);
+    List<TokenizedText> out = new ArrayList<>(texts.size());
+    int next = 0;
+    for (String t : texts) {
+      out.add(t == null ? null : encoded.get(next++));
+    }
+    return out;
+  }
+
+  /**
+   * Encodes texts; the result has one entry per text, in input order, {@code null} for a null text.
+   * Callers bound memory by the size of the list they pass (a window of a partition, say).
+   */
+  public List<Embedding> encode(List<String> texts) {
+    return encodeTokenized(tokenize(texts));
+  }
+
+  /** Encodes texts tokenized by {@link #tokenize}; null entries give null results. */
+  public List<Embedding> encodeTokenized(List<TokenizedText> tokens) {
+    int m = plan.virtualTokens();
+    int[] present = new int[tokens.size()];
+    int count = 0;
+    for (int i = 0; i < tokens.size(); i++) {
+      if (tokens.get(i) != null) {
+        present[count++] = i;
+      }
+    }
+    int[] lengths = new int[count];
+    for (int j = 0; j < count; j++) {
+      lengths[j] = tokens.get(present[j]).length() + m;
+    }
+    Embedding[] out = new Embedding[tokens.size()];
+    TokenBudgetBatcher batcher = new TokenBudgetBatcher(plan.options().batchSize(), plan.options().maxBatchTokens());
+    for (int[] batch : batcher.plan(lengths)) {
+      List<TokenizedText> rows = new ArrayList<>(batch.length);
+      for (int j : batch) {
+        rows.add(tokens.get(present[j]));
+      }
+      float[][] vectors = forward(rows);
+      for (int r = 0; r < batch.length; r++) {
+        TokenizedText t = rows.get(r);
+        out[present[batch[r]]] = new Embedding(vectors[r], t.length(), t.truncated());
+      }
+    }
+    return Arrays.asList(out);
+  }
+
+  private float[][] forward(List<TokenizedText> rows) {
+    int batch = rows.size();
+    int padded = 0;
+    for (TokenizedText t : rows) {
+      padded = Math.max(padded, t.length());
+    }
+    int m = plan.virtualTokens();
+    int length = m + padded;
+    long[] ids = new long[batch * padded];
+    long[] types = new long[batch * padded];
+    float[] attention = new float[batch * length];
+    int[] realLengths = new int[batch];
+    for (int b = 0; b < batch; b++) {
+      TokenizedText t = rows.get(b);
+      realLengths[b] = t.length();
+      System.arraycopy(t.ids(), 0, ids, b * padded, t.length());
+      System.arraycopy(t.typeIds(), 0, types, b * padded, t.length());
+      // PEFT attends to every virtual token: its mask is M ones, then the tokenizer's mask.
+      Arrays.fill(attention, b * length, b * length + m + t.length(), 1f);
+    }
+    try (NDManager scope = model.manager().newSubManager()) {
+      NDArray idArray = scope.create(ids, new Shape(batch, padded));
+      // PEFT drops token_type_ids for prompt tuning, so the model sees type 0 everywhere.
+      NDArray typeArray = prompt == null ? scope.create(types, new Shape(batch, padded)) : null;
+      NDArray mask = scope.create(attention, new Shape(batch, length)).toType(model.dtype(), false);
+      NDArray tokens = model.forward(idArray, typeArray, mask, prompt);
+      AlignedMask poolingMask = aligner.align(realLengths, padded, (int) tokens.getShape().get(1), promptLength);
+      NDArray x = pooler.pool(tokens, poolingMask);
+      tokens.close();
+      x = applyOutputStages(x);
+      return split(x.toFloatArray(), batch);
+    }
+  }
+
+  private NDArray applyOutputStages(NDArray pooled) {
+    NDArray x = pooled;
+    Boolean normalize = plan.options().normalize();
+    for (Object stage : outputStages) {
+      NDArray next;
+      if (stage instanceof DenseLayer dense) {
+        next = dense.forward(x);
+      } else if (Boolean.FALSE.equals(normalize)) {
+        continue;
+      } else {
+        next = Normalizer.normalize(x);
+      }
+      x.close();
+      x = next;
+    }
+    Integer dims = plan.options().truncateDim();
+    if (dims != null && dims < x.getShape().get(1)) {
+      NDArray cut = x.get(":, :{}", dims);
+      x.close();
+      x = cut;
+    }
+    if (Boolean.TRUE.equals(normalize)) {
+      NDArray unit = Normalizer.normalize(x);
+      x.close();
+      x = unit;
+    }
+    return x;
+  }
+
+  private static float[][] split(float[] flat, int rows) {
+    int width = flat.length / rows;
+    float[][] out = new float[rows][];
+    for (int r = 0; r < rows; r++) {
+      out[r] = Arrays.copyOfRange(flat, r * width, (r + 1) * width);
+    }
+    return out;
+  }
+
+  /** Frees the model's native memory and the tokenizer. */
+  @Override
+  public void close() {
+    tokenizer.close();
+    model.close();
+  }
+}

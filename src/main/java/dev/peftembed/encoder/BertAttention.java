@@ -1,0 +1,25 @@
+package dev.peftembed.encoder;
+
+import ai.djl.ndarray.NDArray;
+import dev.peftembed.model.BertConfig;
+
+/** {@code attention}: self-attention followed by its output block. */
+final class BertAttention {
+  private final BertSelfAttention self;
+  private final BertSelfOutput output;
+
+  private BertAttention(BertSelfAttention self, BertSelfOutput output) {
+    this.self = self;
+    this.output = output;
+  }
+
+  static BertAttention load(WeightLoader w, BertConfig c) {
+    return new BertAttention(BertSelfAttention.load(w.at("self"), c), BertSelfOutput.load(w.at("output"), c));
+  }
+
+  NDArray forward(NDArray x, long batch, long length, NDArray maskBias) {
+    try (NDArray context = self.forward(x, batch, length, maskBias)) {
+      return output.forward(context, x);
+    }
+  }
+}

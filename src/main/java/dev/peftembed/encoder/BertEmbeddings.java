@@ -1,0 +1,76 @@
+package dev.peftembed.encoder;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import dev.peftembed.model.BertConfig;
+
+/**
+ * {@code embeddings}: word + position + token-type lookups, then LayerNorm.
+ *
+ * <p>With prompt tuning, PEFT calls the model with {@code inputs_embeds = cat(prompt, word_embeddings(ids))}, no
+ * position ids and no token-type ids, so positions run 0..M+N−1 over virtual and real tokens alike and every
+ * position gets token type 0. This module reproduces exactly that.
+ */
+final class BertEmbeddings {
+  private final NDArray wordEmbeddings;
+  private final NDArray positionEmbeddings;
+  private final NDArray tokenTypeEmbeddings;
+  private final LayerNormWeights layerNorm;
+  private final int maxPositions;
+
+  private BertEmbeddings(NDArray word, NDArray position, NDArray tokenType, LayerNormWeights layerNorm) {
+    this.wordEmbeddings = word;
+    this.positionEmbeddings = position;
+    this.tokenTypeEmbeddings = tokenType;
+    this.layerNorm = layerNorm;
+    this.maxPositions = (int) position.getShape().get(0);
+  }
+
+  static BertEmbeddings load(WeightLoader w, BertConfig c) {
+    int h = c.hiddenSize();
+    return new BertEmbeddings(
+        w.at("word_embeddings").array("weight", c.vocabSize(), h),
+        w.at("position_embeddings").array("weight", c.maxPositions(), h),
+        w.at("token_type_embeddings").array("weight", c.typeVocabSize(), h),
+        LayerNormWeights.load(w.at("LayerNorm"), h, c.layerNormEps()));
+  }
+
+  /**
+   * @param ids [B, N] int64 token ids
+   * @param typeIds [B, N] int64 token types, or {@code null} for type 0 everywhere
+   * @param prompt [M, H] virtual-token embeddings to place first, or {@code null}
+   * @return [B, M+N, H]
+   */
+  NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt) {
+    long batch = ids.getShape().get(0);
+    NDArray x = wordEmbeddings.get(ids);
+    if (prompt != null) {
+      Shape promptShape = new Shape(batch, prompt.getShape().get(0), prompt.getShape().get(1));
+      try (NDArray expanded = prompt.broadcast(promptShape); NDArray words = x) {
+        x = NDArrays.concat(new NDList(expanded, words), 1);
+      }
+    }
+    long length = x.getShape().get(1);
+    if (length > maxPositions) {
+      throw new IllegalStateException(length + " positions exceed max_position_embeddings " + maxPositions);
+    }
+    try (NDArray positions = positionEmbeddings.get(new NDIndex(":{}", length))) {
+      x.addi(positions);
+    }
+    if (typeIds != null) {
+      try (NDArray types = tokenTypeEmbeddings.get(typeIds)) {
+        x.addi(types);
+      }
+    } else {
+      try (NDArray type0 = tokenTypeEmbeddings.get(0)) {
+        x.addi(type0);
+      }
+    }
+    try (NDArray sum = x) {
+      return layerNorm.forward(sum);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package dev.peftembed.encoder;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+import dev.peftembed.model.BertConfig;
+import dev.peftembed.model.HiddenActivation;
+
+/** {@code intermediate}: the feed-forward expansion and its activation. */
+final class BertIntermediate {
+  private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+
+  private final LinearWeights dense;
+  private final HiddenActivation activation;
+
+  private BertIntermediate(LinearWeights dense, HiddenActivation activation) {
+    this.dense = dense;
+    this.activation = activation;
+  }
+
+  static BertIntermediate load(WeightLoader w, BertConfig c) {
+    return new BertIntermediate(LinearWeights.load(w.at("dense"), c.hiddenSize(), c.intermediateSize()),
+        c.activation());
+  }
+
+  /** @return act(x·Wᵀ + b), [B·L, intermediate] */
+  NDArray forward(NDArray x) {
+    try (NDArray projected = dense.forward(x)) {
+      return switch (activation) {
+        case GELU -> Activation.gelu(projected);
+        case RELU -> Activation.relu(projected);
+        case GELU_TANH -> geluTanh(projected);
+      };
+    }
+  }
+
+  /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as Hugging Face's {@code gelu_new}. */
+  private static NDArray geluTanh(NDArray x) {
+    NDArray t;
+    try (NDArray inner = x.pow(3)) {
+      inner.muli(0.044715f).addi(x).muli(SQRT_2_OVER_PI);
+      t = inner.tanh();
+    }
+    return t.addi(1f).muli(x).muli(0.5f);
+  }
+}

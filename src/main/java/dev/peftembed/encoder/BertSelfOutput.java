@@ -1,0 +1,29 @@
+package dev.peftembed.encoder;
+
+import ai.djl.ndarray.NDArray;
+import dev.peftembed.model.BertConfig;
+
+/** {@code attention.output}: projection of the attention context, residual add, LayerNorm. */
+final class BertSelfOutput {
+  private final LinearWeights dense;
+  private final LayerNormWeights layerNorm;
+
+  private BertSelfOutput(LinearWeights dense, LayerNormWeights layerNorm) {
+    this.dense = dense;
+    this.layerNorm = layerNorm;
+  }
+
+  static BertSelfOutput load(WeightLoader w, BertConfig c) {
+    int h = c.hiddenSize();
+    return new BertSelfOutput(LinearWeights.load(w.at("dense"), h, h),
+        LayerNormWeights.load(w.at("LayerNorm"), h, c.layerNormEps()));
+  }
+
+  /** @return LayerNorm(context·Wᵀ + b + residual), [B·L, H] */
+  NDArray forward(NDArray context, NDArray residual) {
+    try (NDArray projected = dense.forward(context)) {
+      projected.addi(residual);
+      return layerNorm.forward(projected);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package dev.peftembed.encoder;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.peftembed.model.Checkpoint;
+import dev.peftembed.model.Tensor;
+
+/**
+ * A view of a checkpoint under one key prefix, placing each tensor it reads on the model's device and dtype.
+ * Modules take a loader scoped to their own name, as in {@code loader.at("attention").at("self")}, so the module
+ * tree mirrors the checkpoint keys.
+ */
+public final class WeightLoader {
+  private final Checkpoint checkpoint;
+  private final NDManager manager;
+  private final DataType dtype;
+  private final String prefix;
+
+  /**
+   * @param checkpoint where tensors come from
+   * @param manager owns every array created; it lives as long as the model
+   * @param dtype the compute dtype (float32, or float16 on GPU)
+   */
+  public WeightLoader(Checkpoint checkpoint, NDManager manager, DataType dtype) {
+    this(checkpoint, manager, dtype, "");
+  }
+
+  private WeightLoader(Checkpoint checkpoint, NDManager manager, DataType dtype, String prefix) {
+    this.checkpoint = checkpoint;
+    this.manager = manager;
+    this.dtype = dtype;
+    this.prefix = prefix;
+  }
+
+  /** @return a loader for the sub-module {@code name} */
+  public WeightLoader at(String name) {
+    return new WeightLoader(checkpoint, manager, dtype, prefix + name + ".");
+  }
+
+  /** @return a loader for the indexed sub-module {@code name.index} */
+  public WeightLoader at(String name, int index) {
+    return at(name + "." + index);
+  }
+
+  /** @return the raw float32 tensor {@code prefix + name}, shape-checked, still on the heap */
+  public Tensor tensor(String name, long... shape) {
+    return checkpoint.read(prefix + name, shape);
+  }
+
+  /** @return the tensor {@code prefix + name} on the device, shape-checked */
+  public NDArray array(String name, long... shape) {
+    return toDevice(tensor(name, shape).data(), shape);
+  }
+
+  /** @return {@code values} as an array of the model's device and dtype */
+  public NDArray toDevice(float[] values, long... shape) {
+    NDArray a = manager.create(values, new Shape(shape));
+    if (dtype == DataType.FLOAT32) {
+      return a;
+    }
+    NDArray cast = a.toType(dtype, false);
+    a.close();
+    return cast;
+  }
+}

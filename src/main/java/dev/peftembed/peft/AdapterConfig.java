@@ -1,0 +1,79 @@
+package dev.peftembed.peft;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.peftembed.model.BertConfig;
+import dev.peftembed.model.JsonFiles;
+import dev.peftembed.model.ModelFormatException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The fields of a PEFT {@code adapter_config.json} that inference needs.
+ *
+ * @param file the config file, for messages
+ * @param peftType {@code peft_type}, upper case
+ * @param numVirtualTokens M: virtual tokens per transformer submodule
+ * @param tokenDim width of each virtual token; must equal the model's hidden size
+ * @param numTransformerSubmodules 1 for encoders
+ * @param baseModelNameOrPath the model the adapter was trained on, as recorded
+ */
+public record AdapterConfig(
+    Path file,
+    String peftType,
+    int numVirtualTokens,
+    int tokenDim,
+    int numTransformerSubmodules,
+    String baseModelNameOrPath) {
+
+  /** The adapters whose trained state is a [M, H] table of input embeddings. */
+  static final Set<String> PROMPT_LEARNING = Set.of("PROMPT_TUNING", "P_TUNING");
+
+  private static final Set<String> KNOWN_LATER = Set.of("LORA", "PREFIX_TUNING", "ADALORA", "IA3", "LOHA", "LOKR",
+      "MULTITASK_PROMPT_TUNING", "ADAPTION_PROMPT", "BOFT", "OFT", "VERA", "FOURIERFT", "LN_TUNING", "POLY", "XLORA");
+
+  /**
+   * Reads {@code adapter_config.json} in {@code adapterDir} and checks it against the base model.
+   *
+   * @throws ModelFormatException one line naming the file and what was expected
+   */
+  public static AdapterConfig read(Path adapterDir, BertConfig base) {
+    if (!Files.isDirectory(adapterDir)) {
+      throw new ModelFormatException(adapterDir, "adapter directory not found (expected a PEFT adapter saved with "
+          + "save_pretrained: adapter_config.json and adapter_model.safetensors)");
+    }
+    Path file = adapterDir.resolve("adapter_config.json");
+    JsonNode n = JsonFiles.read(file);
+    String type = JsonFiles.optText(n, "peft_type", null, file);
+    if (type == null) {
+      throw new ModelFormatException(file, "missing field \"peft_type\" (expected PROMPT_TUNING or P_TUNING)");
+    }
+    type = type.toUpperCase(Locale.ROOT);
+    if (!PROMPT_LEARNING.contains(type)) {
+      String why = KNOWN_LATER.contains(type) ? "is not supported yet" : "is unknown";
+      throw new ModelFormatException(file, "peft_type " + type + " " + why
+          + " (supported: PROMPT_TUNING, P_TUNING)");
+    }
+    int m = JsonFiles.requireInt(n, "num_virtual_tokens", file);
+    if (m <= 0) {
+      throw new ModelFormatException(file, "num_virtual_tokens must be positive, found " + m);
+    }
+    int tokenDim = JsonFiles.optInt(n, "token_dim", base.hiddenSize(), file);
+    if (tokenDim != base.hiddenSize()) {
+      throw new ModelFormatException(file, "token_dim " + tokenDim + " disagrees with the model's hidden_size "
+          + base.hiddenSize() + ": this adapter was trained for another base model");
+    }
+    int submodules = JsonFiles.optInt(n, "num_transformer_submodules", 1, file);
+    if (submodules != 1) {
+      throw new ModelFormatException(file, "num_transformer_submodules " + submodules
+          + " is not supported (expected 1: an encoder-only model)");
+    }
+    if (m >= base.maxPositions()) {
+      throw new ModelFormatException(file, "num_virtual_tokens " + m + " leaves no room for real tokens in the "
+          + "model's " + base.maxPositions() + " positions");
+    }
+    return new AdapterConfig(file, type, m, tokenDim, submodules,
+        JsonFiles.optText(n, "base_model_name_or_path", null, file));
+  }
+}

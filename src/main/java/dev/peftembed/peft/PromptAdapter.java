@@ -1,0 +1,95 @@
+package dev.peftembed.peft;
+
+import dev.peftembed.model.BertConfig;
+import dev.peftembed.model.Checkpoint;
+import dev.peftembed.model.ModelFormatException;
+import dev.peftembed.model.SafetensorsFile;
+import dev.peftembed.model.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A prompt-tuning or P-tuning adapter: M trained input embeddings that PEFT places before the real tokens.
+ *
+ * <p>Both adapter types save a single key {@code prompt_embeddings} of shape [M, token_dim] (P-tuning saves its
+ * prompt encoder's output), so one loader serves both.
+ *
+ * @param directory the adapter directory
+ * @param config its {@code adapter_config.json}
+ * @param promptEmbeddings the [M, H] table, row-major
+ */
+public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptEmbeddings) {
+  private static final Logger LOG = LoggerFactory.getLogger(PromptAdapter.class);
+
+  static final String WEIGHTS = "adapter_model.safetensors";
+  static final String KEY = "prompt_embeddings";
+
+  /** @return M, the number of virtual tokens */
+  public int numVirtualTokens() {
+    return config.numVirtualTokens();
+  }
+
+  /**
+   * Reads and validates only the adapter's config: what a Spark driver checks before any task runs.
+   *
+   * @param adapterDir the PEFT adapter directory
+   * @param base the base model's architecture
+   * @param baseModelDir the base model directory, to warn when the adapter names another model
+   */
+  public static AdapterConfig validate(Path adapterDir, BertConfig base, Path baseModelDir) {
+    AdapterConfig config = AdapterConfig.read(adapterDir, base);
+    Path weights = adapterDir.resolve(WEIGHTS);
+    if (!Files.isRegularFile(weights)) {
+      throw new ModelFormatException(adapterDir, Checkpoint.noSafetensorsMessage(adapterDir, "adapter"));
+    }
+    warnOnBaseMismatch(config, base, baseModelDir);
+    return config;
+  }
+
+  /**
+   * Loads an adapter for {@code base}.
+   *
+   * @throws ModelFormatException naming the file and what was expected
+   */
+  public static PromptAdapter load(Path adapterDir, BertConfig base, Path baseModelDir) {
+    AdapterConfig config = validate(adapterDir, base, baseModelDir);
+    Path weights = adapterDir.resolve(WEIGHTS);
+    SafetensorsFile file = SafetensorsFile.open(weights);
+    SafetensorsFile.Entry entry = file.entry(KEY);
+    if (entry == null) {
+      throw new ModelFormatException(weights, "missing tensor \"" + KEY + "\" (found " + file.names()
+          + "); expected the [num_virtual_tokens, token_dim] table a prompt-tuning adapter saves");
+    }
+    long[] expected = {config.numVirtualTokens(), config.tokenDim()};
+    if (!Arrays.equals(entry.shape(), expected)) {
+      throw new ModelFormatException(weights, "tensor \"" + KEY + "\" has shape " + Arrays.toString(entry.shape())
+          + " but adapter_config.json implies " + Arrays.toString(expected));
+    }
+    return new PromptAdapter(adapterDir, config, file.read(KEY));
+  }
+
+  private static void warnOnBaseMismatch(AdapterConfig config, BertConfig base, Path baseModelDir) {
+    String recorded = config.baseModelNameOrPath();
+    if (recorded == null || recorded.isBlank()) {
+      return;
+    }
+    String want = lastSegment(recorded);
+    boolean matches = want.equalsIgnoreCase(lastSegment(baseModelDir.toAbsolutePath().normalize().toString()))
+        || (base.nameOrPath() != null && want.equalsIgnoreCase(lastSegment(base.nameOrPath())));
+    if (!matches) {
+      LOG.warn("adapter {} was trained on \"{}\" but the model is {}: make sure it is the same base model",
+          config.file(), recorded, baseModelDir);
+    }
+  }
+
+  private static String lastSegment(String nameOrPath) {
+    String s = nameOrPath.replace('\\', '/');
+    while (s.endsWith("/")) {
+      s = s.substring(0, s.length() - 1);
+    }
+    return s.substring(s.lastIndexOf('/') + 1);
+  }
+}

@@ -1,0 +1,80 @@
+package dev.peftembed.text;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.peftembed.model.ModelFormatException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The model's Hugging Face fast tokenizer, set up as sentence-transformers sets it up: special tokens added,
+ * truncation at the model's real-token limit whatever tokenizer.json itself says, and no padding (batches are
+ * padded after length sorting).
+ */
+public final class TextTokenizer implements AutoCloseable {
+  private final HuggingFaceTokenizer tokenizer;
+  private final int maxLength;
+  private final boolean lowerCase;
+
+  private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, boolean lowerCase) {
+    this.tokenizer = tokenizer;
+    this.maxLength = maxLength;
+    this.lowerCase = lowerCase;
+  }
+
+  /**
+   * @param tokenizerJson the model's {@code tokenizer.json}
+   * @param maxLength the real-token limit, special tokens included
+   * @param lowerCase sentence-transformers' {@code do_lower_case}: lower-case texts before tokenizing
+   * @throws ModelFormatException if the file cannot be loaded as a tokenizer
+   */
+  public static TextTokenizer load(Path tokenizerJson, int maxLength, boolean lowerCase) {
+    if (maxLength < 2) {
+      throw new IllegalArgumentException("token limit must leave room for [CLS] and [SEP], got " + maxLength);
+    }
+    try {
+      HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
+          .optTokenizerPath(tokenizerJson)
+          .optAddSpecialTokens(true)
+          .optPadding(false)
+          .optTruncation(true)
+          .optMaxLength(maxLength)
+          .build();
+      return new TextTokenizer(t, maxLength, lowerCase);
+    } catch (IOException | RuntimeException e) {
+      throw new ModelFormatException(tokenizerJson, "cannot load the tokenizer: " + e.getMessage(), e);
+    }
+  }
+
+  /** @return the real-token limit, special tokens included */
+  public int maxLength() {
+    return maxLength;
+  }
+
+  /** Tokenizes a batch (in parallel, in native code). Texts must not be null. */
+  public List<TokenizedText> encode(List<String> texts) {
+    List<String> prepared = lowerCase ? texts.stream().map(t -> t.toLowerCase(Locale.ROOT)).toList() : texts;
+    Encoding[] encodings = tokenizer.batchEncode(prepared);
+    List<TokenizedText> out = new ArrayList<>(encodings.length);
+    for (Encoding e : encodings) {
+      out.add(new TokenizedText(e.getIds(), e.getTypeIds(), e.exceedMaxLength()));
+    }
+    return out;
+  }
+
+  /**
+   * The number of leading tokens a text prompt occupies, [CLS] included: what sentence-transformers leaves out of
+   * pooling when {@code include_prompt} is false.
+   */
+  public int promptLength(String prompt) {
+    return encode(List.of(prompt)).get(0).length() - 1;
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}
