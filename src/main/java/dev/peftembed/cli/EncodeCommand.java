@@ -54,14 +54,15 @@ final class EncodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    long start = System.nanoTime();
     EncodeSummary summary = new EncodeSummary();
+    long start;
     try (SentenceEncoder encoder = SentenceEncoder.load(flags.modelDir(), flags.adapter, flags.options());
         BufferedReader in = new BufferedReader(new InputStreamReader(
             input == null ? System.in : Files.newInputStream(input), StandardCharsets.UTF_8));
         OutputStream rawOut = output == null ? nonClosing(System.out) : Files.newOutputStream(output);
         JsonGenerator out = new JsonFactory().createGenerator(rawOut, JsonEncoding.UTF8)) {
       out.setRootValueSeparator(null);
+      start = System.nanoTime();
       List<InputRow> window = new ArrayList<>(WINDOW);
       long lineNumber = 0;
       for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -78,7 +79,7 @@ final class EncodeCommand implements Callable<Integer> {
       writeWindow(encoder, window, out, summary);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    LOG.info("{} in {} s ({} texts/s)", summary, String.format("%.2f", seconds),
+    LOG.info("{} in {} s after loading ({} texts/s)", summary, String.format("%.2f", seconds),
         String.format("%.1f", summary.embedded / seconds));
     return 0;
   }
