@@ -6,9 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.peftembed.encoder.BertModel;
+import dev.peftembed.encoder.PromptedBertEncoder;
+import dev.peftembed.encoder.TokenEncoder;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.OutputModule;
+import dev.peftembed.model.Tensor;
 import dev.peftembed.peft.PromptAdapter;
 import dev.peftembed.pooling.AlignedMask;
 import dev.peftembed.pooling.DenseLayer;
@@ -36,20 +39,17 @@ public final class SentenceEncoder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SentenceEncoder.class);
 
   private final EncoderPlan plan;
-  private final BertModel model;
+  private final TokenEncoder model;
   private final TextTokenizer tokenizer;
-  private final NDArray prompt;
   private final Pooler pooler;
   private final MaskAligner aligner;
   private final List<Object> outputStages;
   private final int promptLength;
 
-  private SentenceEncoder(EncoderPlan plan, BertModel model, TextTokenizer tokenizer, NDArray prompt,
-      List<Object> outputStages) {
+  private SentenceEncoder(EncoderPlan plan, TokenEncoder model, TextTokenizer tokenizer, List<Object> outputStages) {
     this.plan = plan;
     this.model = model;
     this.tokenizer = tokenizer;
-    this.prompt = prompt;
     this.outputStages = outputStages;
     this.pooler = new Pooler(plan.model().pooling().modes());
     this.aligner = new MaskAligner(plan.virtualTokens(), plan.options().virtualTokens(),
@@ -78,21 +78,18 @@ public final class SentenceEncoder implements AutoCloseable {
           + " (use float32 there)");
     }
     Path dir = plan.model().path();
-    BertModel model = BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype);
+    Tensor prompt = plan.adapterDir() == null ? null
+        : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir).promptEmbeddings();
+    TokenEncoder model = new PromptedBertEncoder(
+        BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype), prompt);
     TextTokenizer tokenizer = null;
     try {
       tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), plan.maxRealTokens(), plan.model().doLowerCase());
-      NDArray promptRows = null;
-      if (plan.adapterDir() != null) {
-        PromptAdapter adapter = PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir);
-        promptRows = model.manager().create(adapter.promptEmbeddings().data(),
-            new Shape(adapter.promptEmbeddings().shape())).toType(dtype, false);
-      }
       List<Object> stages = new ArrayList<>();
       for (OutputModule m : plan.model().outputModules()) {
         stages.add(m instanceof DenseConfig d ? DenseLayer.load(d, model.manager()) : m);
       }
-      SentenceEncoder encoder = new SentenceEncoder(plan, model, tokenizer, promptRows, List.copyOf(stages));
+      SentenceEncoder encoder = new SentenceEncoder(plan, model, tokenizer, List.copyOf(stages));
       LOG.info("loaded {}{} on {} ({}) in {} ms: {} layers, hidden {}, {} virtual tokens, max {} real tokens, "
               + "{} dimensions", dir, plan.adapterDir() == null ? "" : " + adapter " + plan.adapterDir(), device,
           dtype, (System.nanoTime() - start) / 1_000_000, plan.model().bert().numLayers(),
@@ -183,26 +180,21 @@ public final class SentenceEncoder implements AutoCloseable {
     for (TokenizedText t : rows) {
       padded = Math.max(padded, t.length());
     }
-    int m = plan.virtualTokens();
-    int length = m + padded;
     long[] ids = new long[batch * padded];
     long[] types = new long[batch * padded];
-    float[] attention = new float[batch * length];
+    long[] attention = new long[batch * padded];
     int[] realLengths = new int[batch];
     for (int b = 0; b < batch; b++) {
       TokenizedText t = rows.get(b);
       realLengths[b] = t.length();
       System.arraycopy(t.ids(), 0, ids, b * padded, t.length());
       System.arraycopy(t.typeIds(), 0, types, b * padded, t.length());
-      // PEFT attends to every virtual token: its mask is M ones, then the tokenizer's mask.
-      Arrays.fill(attention, b * length, b * length + m + t.length(), 1f);
+      Arrays.fill(attention, b * padded, b * padded + t.length(), 1L);
     }
+    Shape shape = new Shape(batch, padded);
     try (NDManager scope = model.manager().newSubManager()) {
-      NDArray idArray = scope.create(ids, new Shape(batch, padded));
-      // PEFT drops token_type_ids for prompt tuning, so the model sees type 0 everywhere.
-      NDArray typeArray = prompt == null ? scope.create(types, new Shape(batch, padded)) : null;
-      NDArray mask = scope.create(attention, new Shape(batch, length)).toType(model.dtype(), false);
-      NDArray tokens = model.forward(idArray, typeArray, mask, prompt);
+      NDArray tokens = model.forward(scope.create(ids, shape), scope.create(types, shape),
+          scope.create(attention, shape));
       AlignedMask poolingMask = aligner.align(realLengths, padded, (int) tokens.getShape().get(1), promptLength);
       NDArray x = pooler.pool(tokens, poolingMask);
       tokens.close();

@@ -71,8 +71,12 @@ object TestModels {
         rows(r * c.hiddenSize + j) = table(token * c.hiddenSize + j) + (rnd.nextGaussian() * 0.02).toFloat
       }
     }
-    if (!Files.exists(dir.resolve("adapter_model.safetensors"))) {
-      PromptAdapterWriter.write(dir, rows, m, s"sentence-transformers/${model.name}", c)
+    if (!Files.exists(dir)) {
+      // Written aside and renamed, so a concurrent test JVM never reads a half-written adapter.
+      val tmp = Files.createTempDirectory(cache, dir.getFileName.toString)
+      PromptAdapterWriter.write(tmp, rows, m, s"sentence-transformers/${model.name}", c)
+      try Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE)
+      catch { case _: java.nio.file.FileAlreadyExistsException | _: java.nio.file.DirectoryNotEmptyException => }
     }
     (dir, rows)
   }

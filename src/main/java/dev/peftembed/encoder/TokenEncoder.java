@@ -1,0 +1,34 @@
+package dev.peftembed.encoder;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * A network that turns a padded batch of token ids into token embeddings. Its output may be longer than its input
+ * by the virtual tokens it prepends; the caller aligns the pooling mask to the output it gets.
+ */
+public interface TokenEncoder extends AutoCloseable {
+
+  /**
+   * @param ids [B, N] int64 token ids, right-padded
+   * @param typeIds [B, N] int64 token-type ids
+   * @param attentionMask [B, N] int64: 1 for real tokens, 0 for padding
+   * @return [B, L, H] token embeddings, L ≥ N, allocated from {@code ids}' manager
+   */
+  NDArray forward(NDArray ids, NDArray typeIds, NDArray attentionMask);
+
+  /** @return the manager that owns the weights; batches allocate from sub-managers of it */
+  NDManager manager();
+
+  /** @return the device the network runs on */
+  Device device();
+
+  /** @return the compute dtype */
+  DataType dtype();
+
+  /** Frees native memory. */
+  @Override
+  void close();
+}
