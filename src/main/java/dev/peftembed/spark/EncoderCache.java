@@ -1,0 +1,60 @@
+package dev.peftembed.spark;
+
+import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.embed.SentenceEncoder;
+import java.nio.file.Path;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The encoders of one JVM (one executor), shared by all its task threads and kept for the JVM's life: a model is
+ * loaded once per executor and key, not once per task or partition, however many jobs use it.
+ *
+ * <p>Loading is lazy and happens once per key even when several tasks start at the same time: the first loads, the
+ * others wait for it. Native memory is released by a shutdown hook when the JVM exits; nothing is closed between
+ * partitions.
+ */
+public final class EncoderCache {
+  private static final Logger LOG = LoggerFactory.getLogger(EncoderCache.class);
+  private static final OncePerKey<Key, SentenceEncoder> ENCODERS = new OncePerKey<>();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(EncoderCache::closeAll, "peft-embed-encoder-cache-close"));
+  }
+
+  /**
+   * What makes two encoders differ. Every option is part of it, because the encoder applies them all; the device is
+   * the resolved one ({@code cpu}, {@code gpu:N}), so each GPU gets its own model.
+   *
+   * @param model the local model directory
+   * @param adapter the local adapter directory, or {@code null}
+   * @param options the encoding options, with the device resolved
+   */
+  public record Key(Path model, Path adapter, EncoderOptions options) {}
+
+  private EncoderCache() {}
+
+  /**
+   * @param key the model, adapter and options
+   * @param loads counts the loads this call actually performs (not the cache hits)
+   * @return the JVM's encoder for {@code key}, loaded now if no task has loaded it yet
+   */
+  public static SentenceEncoder get(Key key, LongAccumulator loads) {
+    return ENCODERS.get(key, k -> {
+      SentenceEncoder encoder = SentenceEncoder.load(k.model(), k.adapter(), k.options());
+      loads.add(1);
+      return encoder;
+    });
+  }
+
+  private static void closeAll() {
+    for (SentenceEncoder encoder : ENCODERS.completed()) {
+      try {
+        encoder.close();
+      } catch (RuntimeException e) {
+        LOG.warn("closing the encoder for {} failed: {}", encoder.plan().model().path(), e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,131 @@
+package dev.peftembed.spark;
+
+import dev.peftembed.embed.Embedding;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The shape of the stage's output: every input column untouched, then the embedding, then the optional token count
+ * and truncation flag. Built on the driver from the input schema, which it validates; used on the executors to
+ * build the output rows.
+ */
+public final class OutputLayout implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final StructType schema;
+  private final int inputWidth;
+  private final int textIndex;
+  private final boolean vector;
+  private final boolean numTokens;
+  private final boolean truncated;
+
+  private OutputLayout(StructType schema, int inputWidth, int textIndex, boolean vector, boolean numTokens,
+      boolean truncated) {
+    this.schema = schema;
+    this.inputWidth = inputWidth;
+    this.textIndex = textIndex;
+    this.vector = vector;
+    this.numTokens = numTokens;
+    this.truncated = truncated;
+  }
+
+  /**
+   * @param input the input schema
+   * @param inputCol the text column: must exist and be a string
+   * @param outputCol the embedding column: must be new
+   * @param outputType {@code array} (array&lt;float&gt;) or {@code vector} (an ML dense vector)
+   * @param numTokensCol a new int column for the real-token count, or empty for none
+   * @param truncatedCol a new boolean column telling whether the text was cut, or empty for none
+   * @throws IllegalArgumentException naming the column and what is wrong with it
+   */
+  public static OutputLayout of(StructType input, String inputCol, String outputCol, String outputType,
+      String numTokensCol, String truncatedCol) {
+    Set<String> names = new HashSet<>(Arrays.asList(input.fieldNames()));
+    if (!names.contains(inputCol)) {
+      throw new IllegalArgumentException("input column \"" + inputCol + "\" does not exist; the columns are "
+          + Arrays.toString(input.fieldNames()));
+    }
+    DataType found = input.apply(inputCol).dataType();
+    if (!found.equals(DataTypes.StringType)) {
+      throw new IllegalArgumentException("input column \"" + inputCol + "\" must be a string, but it is "
+          + found.simpleString());
+    }
+    boolean vector = switch (outputType) {
+      case "array" -> false;
+      case "vector" -> true;
+      default -> throw new IllegalArgumentException("output type must be array or vector, got \"" + outputType
+          + "\"");
+    };
+    StructType out = input;
+    out = append(out, names, "output", outputCol,
+        vector ? SQLDataTypes.VectorType() : DataTypes.createArrayType(DataTypes.FloatType, false));
+    boolean counts = !numTokensCol.isEmpty();
+    if (counts) {
+      out = append(out, names, "num tokens", numTokensCol, DataTypes.IntegerType);
+    }
+    boolean flags = !truncatedCol.isEmpty();
+    if (flags) {
+      out = append(out, names, "truncated", truncatedCol, DataTypes.BooleanType);
+    }
+    return new OutputLayout(out, input.size(), input.fieldIndex(inputCol), vector, counts, flags);
+  }
+
+  private static StructType append(StructType schema, Set<String> taken, String role, String name, DataType type) {
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException(role + " column name must not be empty");
+    }
+    if (!taken.add(name)) {
+      throw new IllegalArgumentException(role + " column \"" + name + "\" already exists; choose a new name");
+    }
+    // Nullable: a null text has no embedding, token count or truncation flag.
+    return schema.add(new StructField(name, type, true, org.apache.spark.sql.types.Metadata.empty()));
+  }
+
+  /** @return the output schema */
+  public StructType schema() {
+    return schema;
+  }
+
+  /** @return the text of an input row, or {@code null} */
+  public String text(Row input) {
+    return input.getString(textIndex);
+  }
+
+  /** @return the input row's values, unchanged, followed by the embedding's columns ({@code null}s for no text) */
+  public Row extend(Row input, Embedding embedding) {
+    Object[] values = new Object[schema.size()];
+    for (int i = 0; i < inputWidth; i++) {
+      values[i] = input.get(i);
+    }
+    int next = inputWidth;
+    if (embedding != null) {
+      values[next] = vector ? Vectors.dense(widen(embedding.vector())) : embedding.vector();
+    }
+    next++;
+    if (numTokens) {
+      values[next++] = embedding == null ? null : embedding.numTokens();
+    }
+    if (truncated) {
+      values[next] = embedding == null ? null : embedding.truncated();
+    }
+    return RowFactory.create(values);
+  }
+
+  private static double[] widen(float[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      d[i] = v[i];
+    }
+    return d;
+  }
+}

@@ -1,0 +1,248 @@
+package dev.peftembed.spark;
+
+import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.embed.EncoderPlan;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkContext;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Appends sentence embeddings of a string column, computed by a sentence-transformers model with an optional PEFT
+ * prompt-tuning adapter, exactly as sentence-transformers (with the virtual-token fixes) computes them.
+ *
+ * <pre>{@code
+ * PeftEmbedder embedder = new PeftEmbedder()
+ *     .setInputCol("text").setOutputCol("embedding")
+ *     .setModelPath("hdfs:///models/all-MiniLM-L6-v2").setAdapterPath("hdfs:///adapters/support-tickets");
+ * Dataset<Row> embedded = embedder.transform(corpus);
+ * }</pre>
+ *
+ * <ul>
+ *   <li>{@link #transform} reads and cross-checks the model's and adapter's configs on the driver first, so a bad
+ *       path or an incompatible adapter fails at once, with the one-line message of the {@code encode} command,
+ *       before any task runs.
+ *   <li>Each executor loads a model once per (model, adapter, options, device) and shares it among its task threads
+ *       and across jobs ({@link EncoderCache}); {@link #modelLoads()} counts the loads.
+ *   <li>Partitions stream through in windows of {@value #WINDOW_ROWS} rows: memory is bounded whatever the partition
+ *       size, row order is kept, every input column passes through untouched, and a null text gets a null
+ *       embedding (empty and blank texts are embedded).
+ * </ul>
+ *
+ * <p>Persistable with {@link DefaultParamsWritable}, alone or inside a saved {@code PipelineModel}.
+ */
+public final class PeftEmbedder extends PeftEmbedderParams implements DefaultParamsWritable {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(PeftEmbedder.class);
+
+  /**
+   * Rows encoded together: enough for the encoder's length sorting to pad little, few enough that a window's rows
+   * and vectors take a few megabytes.
+   */
+  static final int WINDOW_ROWS = 2048;
+
+  private transient LongAccumulator loads;
+  private transient SparkContext loadsContext;
+
+  /** @param uid the stage's unique id */
+  public PeftEmbedder(String uid) {
+    super(uid);
+  }
+
+  /** Creates a stage with a random uid. */
+  public PeftEmbedder() {
+    this(Identifiable$.MODULE$.randomUID("peftEmbedder"));
+  }
+
+  /** @return a reader for stages saved with {@link #write()} */
+  public static MLReader<PeftEmbedder> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  /** @return the stage saved at {@code path} */
+  public static PeftEmbedder load(String path) {
+    return read().load(path);
+  }
+
+  /** @return this, embedding column {@code value} */
+  public PeftEmbedder setInputCol(String value) {
+    set(inputCol(), value);
+    return this;
+  }
+
+  /** @return this, writing embeddings to the new column {@code value} */
+  public PeftEmbedder setOutputCol(String value) {
+    set(outputCol(), value);
+    return this;
+  }
+
+  /** @return this, reading the model from {@code value} (empty: the bundled default model) */
+  public PeftEmbedder setModelPath(String value) {
+    set(modelPath(), value);
+    return this;
+  }
+
+  /** @return this, applying the adapter at {@code value} (empty: none) */
+  public PeftEmbedder setAdapterPath(String value) {
+    set(adapterPath(), value);
+    return this;
+  }
+
+  /** @return this, with virtual tokens {@code include}d in or {@code exclude}d from pooling */
+  public PeftEmbedder setVirtualTokens(String value) {
+    set(virtualTokens(), value);
+    return this;
+  }
+
+  /** @return this, with at most {@code value} rows per forward pass */
+  public PeftEmbedder setBatchSize(int value) {
+    set(batchSize(), value);
+    return this;
+  }
+
+  /** @return this, with at most {@code value} padded positions per forward pass */
+  public PeftEmbedder setMaxBatchTokens(int value) {
+    set(maxBatchTokens(), value);
+    return this;
+  }
+
+  /** @return this, with a real-token limit of {@code value} (0: the model's) */
+  public PeftEmbedder setMaxSeqLength(int value) {
+    set(maxSeqLength(), value);
+    return this;
+  }
+
+  /** @return this, running on {@code auto}, {@code cpu} or {@code gpu} */
+  public PeftEmbedder setDevice(String value) {
+    set(device(), value);
+    return this;
+  }
+
+  /** @return this, at precision {@code float32} or {@code float16} */
+  public PeftEmbedder setDtype(String value) {
+    set(dtype(), value);
+    return this;
+  }
+
+  /** @return this, writing {@code array}&lt;float&gt; or ML {@code vector} embeddings */
+  public PeftEmbedder setOutputType(String value) {
+    set(outputType(), value);
+    return this;
+  }
+
+  /** @return this, writing real-token counts to the new column {@code value} (empty: none) */
+  public PeftEmbedder setNumTokensCol(String value) {
+    set(numTokensCol(), value);
+    return this;
+  }
+
+  /** @return this, writing truncation flags to the new column {@code value} (empty: none) */
+  public PeftEmbedder setTruncatedCol(String value) {
+    set(truncatedCol(), value);
+    return this;
+  }
+
+  /** @return this, prepending the literal prompt {@code value} to every text (empty: no prompt at all) */
+  public PeftEmbedder setPrompt(String value) {
+    set(prompt(), value);
+    return this;
+  }
+
+  /** @return this, prepending the model's prompt named {@code value} (empty: none) */
+  public PeftEmbedder setPromptName(String value) {
+    set(promptName(), value);
+    return this;
+  }
+
+  /** @return this, normalizing as {@code model}, {@code true} or {@code false} say */
+  public PeftEmbedder setNormalize(String value) {
+    set(normalize(), value);
+    return this;
+  }
+
+  /** @return this, forcing unit vectors ({@code true}) or skipping the model's Normalize module ({@code false}) */
+  public PeftEmbedder setNormalize(boolean value) {
+    return setNormalize(Boolean.toString(value));
+  }
+
+  /** @return this, keeping the first {@code value} dimensions (0: all) */
+  public PeftEmbedder setTruncateDim(int value) {
+    set(truncateDim(), value);
+    return this;
+  }
+
+  /**
+   * Checks that the input column exists and is a string and that the new columns are new, and appends them.
+   *
+   * @throws IllegalArgumentException naming the column and what is wrong with it
+   */
+  @Override
+  public StructType transformSchema(StructType schema) {
+    return layout(schema).schema();
+  }
+
+  /**
+   * Validates everything that can be validated on the driver (schema, options, the model's and adapter's configs),
+   * then embeds lazily, partition by partition, on the executors.
+   *
+   * @throws IllegalArgumentException for a bad column or option
+   * @throws dev.peftembed.model.ModelFormatException for a bad model or adapter directory
+   */
+  @Override
+  public Dataset<Row> transform(Dataset<?> dataset) {
+    OutputLayout layout = layout(dataset.schema());
+    EncoderOptions options = encoderOptions();
+    SparkContext sc = dataset.sparkSession().sparkContext();
+    Configuration hadoopConf = sc.hadoopConfiguration();
+    ModelSource model = ModelSource.describe(getModelPath(), hadoopConf, "model directory");
+    ModelSource adapter = getAdapterPath().isEmpty() ? null
+        : ModelSource.describe(getAdapterPath(), hadoopConf, "adapter directory");
+    EncoderPlan plan = EncoderPlan.resolve(ModelLocator.localize(model),
+        adapter == null ? null : ModelLocator.localize(adapter), options);
+    LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
+        getOutputCol(), plan.model().path(), adapter == null ? "" : " + adapter " + plan.adapterDir(),
+        plan.dimension(), plan.maxRealTokens(), options.device());
+    PartitionEmbedder embed = new PartitionEmbedder(model, adapter, options, layout, WINDOW_ROWS, loadCounter(sc));
+    return dataset.toDF().mapPartitions(embed, Encoders.row(layout.schema()));
+  }
+
+  /**
+   * @return models loaded by executors for this stage instance, summed over successful tasks; read it after an
+   *     action. A model already in an executor's cache, from any earlier job of any stage, costs no load: in a
+   *     fresh application this equals the number of executors (times GPUs per executor) that ran a task
+   */
+  public long modelLoads() {
+    synchronized (this) {
+      return loads == null ? 0 : loads.value();
+    }
+  }
+
+  @Override
+  public PeftEmbedder copy(ParamMap extra) {
+    return defaultCopy(extra);
+  }
+
+  private OutputLayout layout(StructType schema) {
+    return OutputLayout.of(schema, getInputCol(), getOutputCol(), getOutputType(), getNumTokensCol(),
+        getTruncatedCol());
+  }
+
+  private synchronized LongAccumulator loadCounter(SparkContext sc) {
+    // One counter per stage instance and SparkContext, so that loads add up over all the jobs this stage runs.
+    if (loads == null || loadsContext != sc) {
+      loads = sc.longAccumulator("peft-embed model loads (" + uid() + ")");
+      loadsContext = sc;
+    }
+    return loads;
+  }
+}

@@ -1,0 +1,306 @@
+package dev.peftembed.spark;
+
+import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.pooling.VirtualTokenPolicy;
+import java.io.Serializable;
+import java.util.List;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamValidators;
+import scala.Function1;
+
+/**
+ * The parameters of {@link PeftEmbedder}, with their docs, defaults and getters. Spark finds parameters by reflection
+ * on public no-argument methods returning a {@link Param}, so each is such a method; the setters live on the stage so
+ * that they chain.
+ *
+ * <p>Optional settings take a neutral default ({@code ""} or {@code 0}) meaning "none" or "as the model says", so that
+ * {@code explainParams()} shows every default. The one exception is {@link #prompt()}: an unset prompt and an empty
+ * one differ (the model's default prompt, or none at all), as in sentence-transformers.
+ */
+public abstract class PeftEmbedderParams extends Transformer {
+  private static final long serialVersionUID = 1L;
+
+  private final String uid;
+  private final Param<String> inputCol;
+  private final Param<String> outputCol;
+  private final Param<String> modelPath;
+  private final Param<String> adapterPath;
+  private final Param<String> virtualTokens;
+  private final IntParam batchSize;
+  private final IntParam maxBatchTokens;
+  private final IntParam maxSeqLength;
+  private final Param<String> device;
+  private final Param<String> dtype;
+  private final Param<String> outputType;
+  private final Param<String> numTokensCol;
+  private final Param<String> truncatedCol;
+  private final Param<String> prompt;
+  private final Param<String> promptName;
+  private final Param<String> normalize;
+  private final IntParam truncateDim;
+
+  /**
+   * Creates the parameters and sets their defaults.
+   *
+   * @param uid the stage's unique id, which every parameter records as its parent
+   */
+  protected PeftEmbedderParams(String uid) {
+    // Params name their parent by uid when they are created, so the uid must be set first.
+    this.uid = uid;
+    inputCol = new Param<>(this, "inputCol", "the string column to embed", nonEmpty());
+    outputCol = new Param<>(this, "outputCol", "the new column for the embeddings", nonEmpty());
+    modelPath = new Param<>(this, "modelPath", "the sentence-transformers model directory: a local path, a name "
+        + "shipped with --files/--archives, or a Hadoop FileSystem URI (hdfs:, s3a:, file:); empty for the bundled "
+        + "all-MiniLM-L6-v2");
+    adapterPath = new Param<>(this, "adapterPath", "the PEFT prompt-tuning or P-tuning adapter directory, given like "
+        + "modelPath; empty for none");
+    virtualTokens = new Param<>(this, "virtualTokens", "whether the adapter's virtual tokens take part in pooling: "
+        + "include (as sentence-transformers computes) or exclude (real tokens only)",
+        ParamValidators.inArray(List.of("include", "exclude")));
+    batchSize = new IntParam(this, "batchSize", "the most rows per forward pass (>= 1)", ParamValidators.gtEq(1));
+    maxBatchTokens = new IntParam(this, "maxBatchTokens", "the most padded positions per forward pass, virtual "
+        + "tokens included (>= 1)", ParamValidators.gtEq(1));
+    maxSeqLength = new IntParam(this, "maxSeqLength", "a real-token limit below the model's own, special tokens "
+        + "included (>= 2); 0 for the model's max_seq_length", zeroOrAtLeast(2));
+    device = new Param<>(this, "device", "where the model runs: auto (the GPU Spark assigned to the task, else a GPU "
+        + "libtorch sees, else the CPU), cpu, or gpu (an error if there is none)",
+        ParamValidators.inArray(List.of("auto", "cpu", "gpu")));
+    dtype = new Param<>(this, "dtype", "the model's precision: float32, or float16 on GPU",
+        ParamValidators.inArray(List.of("float32", "float16")));
+    outputType = new Param<>(this, "outputType", "the output column's type: array (array<float>) or vector (an ML "
+        + "dense vector of doubles)", ParamValidators.inArray(List.of("array", "vector")));
+    numTokensCol = new Param<>(this, "numTokensCol", "a new int column for the real tokens each text was encoded "
+        + "with (special tokens included, virtual tokens not); empty for none");
+    truncatedCol = new Param<>(this, "truncatedCol", "a new boolean column telling whether each text was cut to the "
+        + "token limit; empty for none");
+    prompt = new Param<>(this, "prompt", "a literal text prompt prepended to every text; unset for the model's "
+        + "default prompt, if any; empty for no prompt at all");
+    promptName = new Param<>(this, "promptName", "a prompt named in the model's config_sentence_transformers.json; "
+        + "empty for none. Not together with prompt");
+    normalize = new Param<>(this, "normalize", "model (follow the model's Normalize module), true (unit vectors at "
+        + "the very end, after truncateDim) or false (skip Normalize)",
+        ParamValidators.inArray(List.of("model", "true", "false")));
+    truncateDim = new IntParam(this, "truncateDim", "keep only the first N dimensions (Matryoshka); 0 for all",
+        ParamValidators.gtEq(0));
+    setDefault(inputCol, "text");
+    setDefault(outputCol, "embedding");
+    setDefault(modelPath, "");
+    setDefault(adapterPath, "");
+    setDefault(virtualTokens, "include");
+    setDefault(batchSize, 64);
+    setDefault(maxBatchTokens, 16384);
+    setDefault(maxSeqLength, 0);
+    setDefault(device, "auto");
+    setDefault(dtype, "float32");
+    setDefault(outputType, "array");
+    setDefault(numTokensCol, "");
+    setDefault(truncatedCol, "");
+    setDefault(promptName, "");
+    setDefault(normalize, "model");
+    setDefault(truncateDim, 0);
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  /** @return the string column to embed; default {@code text} */
+  public Param<String> inputCol() {
+    return inputCol;
+  }
+
+  /** @return the new column for the embeddings; default {@code embedding} */
+  public Param<String> outputCol() {
+    return outputCol;
+  }
+
+  /** @return the model directory; default empty: the bundled all-MiniLM-L6-v2 */
+  public Param<String> modelPath() {
+    return modelPath;
+  }
+
+  /** @return the PEFT adapter directory; default empty: none */
+  public Param<String> adapterPath() {
+    return adapterPath;
+  }
+
+  /** @return {@code include} or {@code exclude} the virtual tokens from pooling; default {@code include} */
+  public Param<String> virtualTokens() {
+    return virtualTokens;
+  }
+
+  /** @return the most rows per forward pass; default 64 */
+  public IntParam batchSize() {
+    return batchSize;
+  }
+
+  /** @return the most padded positions per forward pass; default 16384 */
+  public IntParam maxBatchTokens() {
+    return maxBatchTokens;
+  }
+
+  /** @return a real-token limit below the model's own; default 0: the model's */
+  public IntParam maxSeqLength() {
+    return maxSeqLength;
+  }
+
+  /** @return {@code auto}, {@code cpu} or {@code gpu}; default {@code auto} */
+  public Param<String> device() {
+    return device;
+  }
+
+  /** @return {@code float32} or {@code float16}; default {@code float32} */
+  public Param<String> dtype() {
+    return dtype;
+  }
+
+  /** @return {@code array} or {@code vector}; default {@code array} */
+  public Param<String> outputType() {
+    return outputType;
+  }
+
+  /** @return the new token-count column; default empty: none */
+  public Param<String> numTokensCol() {
+    return numTokensCol;
+  }
+
+  /** @return the new truncation-flag column; default empty: none */
+  public Param<String> truncatedCol() {
+    return truncatedCol;
+  }
+
+  /** @return a literal text prompt; no default: unset means the model's default prompt */
+  public Param<String> prompt() {
+    return prompt;
+  }
+
+  /** @return a named prompt of the model; default empty: none */
+  public Param<String> promptName() {
+    return promptName;
+  }
+
+  /** @return {@code model}, {@code true} or {@code false}; default {@code model} */
+  public Param<String> normalize() {
+    return normalize;
+  }
+
+  /** @return the dimensions to keep; default 0: all */
+  public IntParam truncateDim() {
+    return truncateDim;
+  }
+
+  /** @return the value of {@link #inputCol()} */
+  public String getInputCol() {
+    return getOrDefault(inputCol);
+  }
+
+  /** @return the value of {@link #outputCol()} */
+  public String getOutputCol() {
+    return getOrDefault(outputCol);
+  }
+
+  /** @return the value of {@link #modelPath()} */
+  public String getModelPath() {
+    return getOrDefault(modelPath);
+  }
+
+  /** @return the value of {@link #adapterPath()} */
+  public String getAdapterPath() {
+    return getOrDefault(adapterPath);
+  }
+
+  /** @return the value of {@link #virtualTokens()} */
+  public String getVirtualTokens() {
+    return getOrDefault(virtualTokens);
+  }
+
+  /** @return the value of {@link #batchSize()} */
+  public int getBatchSize() {
+    return (Integer) getOrDefault(batchSize);
+  }
+
+  /** @return the value of {@link #maxBatchTokens()} */
+  public int getMaxBatchTokens() {
+    return (Integer) getOrDefault(maxBatchTokens);
+  }
+
+  /** @return the value of {@link #maxSeqLength()} */
+  public int getMaxSeqLength() {
+    return (Integer) getOrDefault(maxSeqLength);
+  }
+
+  /** @return the value of {@link #device()} */
+  public String getDevice() {
+    return getOrDefault(device);
+  }
+
+  /** @return the value of {@link #dtype()} */
+  public String getDtype() {
+    return getOrDefault(dtype);
+  }
+
+  /** @return the value of {@link #outputType()} */
+  public String getOutputType() {
+    return getOrDefault(outputType);
+  }
+
+  /** @return the value of {@link #numTokensCol()} */
+  public String getNumTokensCol() {
+    return getOrDefault(numTokensCol);
+  }
+
+  /** @return the value of {@link #truncatedCol()} */
+  public String getTruncatedCol() {
+    return getOrDefault(truncatedCol);
+  }
+
+  /** @return the value of {@link #prompt()}, or {@code null} when unset */
+  public String getPrompt() {
+    return isDefined(prompt) ? getOrDefault(prompt) : null;
+  }
+
+  /** @return the value of {@link #promptName()} */
+  public String getPromptName() {
+    return getOrDefault(promptName);
+  }
+
+  /** @return the value of {@link #normalize()} */
+  public String getNormalize() {
+    return getOrDefault(normalize);
+  }
+
+  /** @return the value of {@link #truncateDim()} */
+  public int getTruncateDim() {
+    return (Integer) getOrDefault(truncateDim);
+  }
+
+  /**
+   * @return the parameters as the encoder's options, with the device still as requested
+   * @throws IllegalArgumentException for settings that contradict each other
+   */
+  public EncoderOptions encoderOptions() {
+    if (getDtype().equals("float16") && getDevice().equals("cpu")) {
+      throw new IllegalArgumentException("dtype float16 needs a GPU, but device is cpu (use float32 there)");
+    }
+    String normalizeOverride = getNormalize();
+    return EncoderOptions.defaults()
+        .withVirtualTokens(VirtualTokenPolicy.parse(getVirtualTokens()))
+        .withBatching(getBatchSize(), getMaxBatchTokens())
+        .withMaxSeqLength(getMaxSeqLength() == 0 ? null : getMaxSeqLength())
+        .withPrompt(getPrompt(), getPromptName().isEmpty() ? null : getPromptName())
+        .withOutput(normalizeOverride.equals("model") ? null : Boolean.valueOf(normalizeOverride),
+            getTruncateDim() == 0 ? null : getTruncateDim())
+        .withDevice(getDevice(), getDtype());
+  }
+
+  private static Function1<String, Object> nonEmpty() {
+    return (Function1<String, Object> & Serializable) s -> s != null && !s.isEmpty();
+  }
+
+  private static Function1<Object, Object> zeroOrAtLeast(int min) {
+    return (Function1<Object, Object> & Serializable) v -> (Integer) v == 0 || (Integer) v >= min;
+  }
+}

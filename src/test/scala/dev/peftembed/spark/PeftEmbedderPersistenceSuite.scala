@@ -1,0 +1,71 @@
+package dev.peftembed.spark
+
+import dev.peftembed.onnx.DefaultModel
+import java.nio.file.{Files, Path}
+import java.util.Comparator
+import org.apache.spark.ml.{Pipeline, PipelineModel, PipelineStage}
+import org.apache.spark.ml.linalg.Vector
+import org.apache.spark.sql.Row
+import org.apache.spark.sql.types.{DataTypes, StructType}
+import org.scalatest.funsuite.AnyFunSuite
+import scala.jdk.CollectionConverters._
+
+class PeftEmbedderPersistenceSuite extends AnyFunSuite with LocalSparkSession {
+
+  private lazy val tmp: Path = Files.createTempDirectory("peft-embedder-persistence")
+
+  override def afterAll(): Unit = {
+    try Files.walk(tmp).sorted(Comparator.reverseOrder[Path]()).iterator().asScala.foreach(Files.delete)
+    finally super.afterAll()
+  }
+
+  private def configured: PeftEmbedder = new PeftEmbedder()
+    .setInputCol("body").setOutputCol("vec").setModelPath(DefaultModel.resolve().toString)
+    .setNumTokensCol("n").setTruncatedCol("cut").setMaxSeqLength(32).setBatchSize(16).setMaxBatchTokens(1024)
+    .setOutputType("vector").setPrompt("").setNormalize(true).setTruncateDim(128).setDevice("cpu")
+
+  private def assertSameParams(a: PeftEmbedder, b: PeftEmbedder): Unit = {
+    assert(a.uid == b.uid)
+    assert(a.params.map(_.name).toSeq == b.params.map(_.name).toSeq)
+    a.params.foreach { p =>
+      assert(a.isSet(p) == b.isSet(b.getParam(p.name)), p.name)
+      assert(a.extractParamMap().get(p) == b.extractParamMap().get(b.getParam(p.name)), p.name)
+    }
+  }
+
+  test("the stage saves and loads alone, keeping set, unset and empty params apart") {
+    val stage = configured
+    val path = tmp.resolve("stage").toString
+    stage.write.overwrite().save(path)
+    val loaded = PeftEmbedder.load(path)
+    assertSameParams(stage, loaded)
+    assert(loaded.getPrompt == "", "an explicitly empty prompt stays set: no prompt at all")
+    assert(PeftEmbedder.load(path).isSet(loaded.truncateDim))
+    new PeftEmbedder().write.overwrite().save(tmp.resolve("plain").toString)
+    assert(PeftEmbedder.load(tmp.resolve("plain").toString).getPrompt == null, "an unset prompt stays unset")
+  }
+
+  test("the stage round-trips inside a saved PipelineModel and embeds the same after loading") {
+    val schema = new StructType().add("id", DataTypes.IntegerType).add("body", DataTypes.StringType)
+    val df = spark.createDataFrame(
+      List(Row(1, "A saved pipeline."), Row(2, null), Row(3, "Loaded again, it embeds the same.")).asJava, schema)
+    val model = new Pipeline().setStages(Array[PipelineStage](configured)).fit(df)
+    val path = tmp.resolve("pipeline").toString
+    model.write.overwrite().save(path)
+    val loaded = PipelineModel.load(path)
+    assert(loaded.stages.length == 1)
+    assertSameParams(model.stages(0).asInstanceOf[PeftEmbedder], loaded.stages(0).asInstanceOf[PeftEmbedder])
+
+    val before = model.transform(df).collect()
+    val after = loaded.transform(df).collect()
+    assert(after.map(_.getInt(0)).toSeq == Seq(1, 2, 3))
+    before.zip(after).foreach { case (b, a) =>
+      assert(a.getAs[Vector]("vec") == b.getAs[Vector]("vec"))
+      if (a.getString(1) != null) {
+        val v = a.getAs[Vector]("vec")
+        assert(v.size == 128)
+        assert(math.abs(math.sqrt(v.toArray.map(x => x * x).sum) - 1.0) < 1e-5, "normalized after truncation")
+      }
+    }
+  }
+}
