@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code peft-embed} command line. */
 @Command(name = "peft-embed", mixinStandardHelpOptions = true, version = "peft-embed 0.1.0",
     description = "Sentence embeddings from sentence-transformers models with PEFT adapters, on libtorch.",
-    subcommands = {EncodeCommand.class, ImportOnnxCommand.class})
+    subcommands = {EmbedCommand.class, EncodeCommand.class, ImportOnnxCommand.class})
 public final class Main {
 
   /** Exit code for bad input the user can fix: a config error, a bad option. */
@@ -20,8 +20,12 @@ public final class Main {
     System.exit(run(args));
   }
 
-  /** Runs a command; returns its exit code. Errors the user can act on are one line on stderr. */
+  /**
+   * Runs a command; returns its exit code. Errors the user can act on are one line on stderr. With no arguments it
+   * runs the demo: {@code embed} on the bundled sample corpus with the default model.
+   */
   public static int run(String... args) {
+    String[] effective = args.length == 0 ? new String[] {"embed"} : args;
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler((e, line, parsed) -> {
       if (e instanceof ModelFormatException || e instanceof IllegalArgumentException
@@ -31,6 +35,12 @@ public final class Main {
       }
       throw e;
     });
-    return cli.execute(args);
+    try {
+      cli.getSubcommands().get("embed").setDefaultValueProvider(ConfigFileDefaults.locate(effective));
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      cli.getErr().println("peft-embed: error: " + e.getMessage());
+      return USAGE_ERROR;
+    }
+    return cli.execute(effective);
   }
 }

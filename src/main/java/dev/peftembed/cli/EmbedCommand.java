@@ -1,0 +1,144 @@
+package dev.peftembed.cli;
+
+import dev.peftembed.job.EmbedJob;
+import dev.peftembed.job.InputFormat;
+import dev.peftembed.job.JobSummary;
+import dev.peftembed.job.OutputFormat;
+import dev.peftembed.spark.PeftEmbedder;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code embed}: the Spark job. Run with no arguments, it embeds the bundled sample corpus with the default model on
+ * local Spark and shows nearest neighbours. Under {@code spark-submit} (or {@code scripts/peft-embed} with a cluster
+ * master) the master comes from Spark's own configuration.
+ */
+@Command(name = "embed", mixinStandardHelpOptions = true,
+    description = {"Embed a table of texts on Spark and write id, embedding, num_tokens, truncated.",
+        "Any option can also be set in conf/peft-embed.properties (or --config FILE); the command line wins."})
+final class EmbedCommand implements Callable<Integer> {
+  @Option(names = "--input", paramLabel = "PATH", description = "file or directory (default: the bundled sample "
+      + "corpus, as a demo)")
+  String input;
+
+  @Option(names = "--input-format", description = "jsonl, parquet, csv or text (default: by extension or content)")
+  String inputFormat;
+
+  @Option(names = "--text-col", defaultValue = "text", description = "text column (default: ${DEFAULT-VALUE})")
+  String textCol;
+
+  @Option(names = "--id-col", defaultValue = "id",
+      description = "id column; generated from row positions when absent (default: ${DEFAULT-VALUE})")
+  String idCol;
+
+  @Option(names = "--model", paramLabel = "DIR", description = "model directory, local or any Hadoop URI "
+      + "(default: all-MiniLM-L6-v2)")
+  String model;
+
+  @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT adapter directory")
+  String adapter;
+
+  @Option(names = "--virtual-tokens", defaultValue = "include", description = "include or exclude (default: "
+      + "${DEFAULT-VALUE})")
+  String virtualTokens;
+
+  @Option(names = "--output", paramLabel = "PATH", description = "where to write (demo default: "
+      + "$PEFT_EMBED_HOME/demo/embeddings, replaced on each demo run)")
+  String output;
+
+  @Option(names = "--output-format", defaultValue = "parquet", description = "parquet or jsonl (default: "
+      + "${DEFAULT-VALUE})")
+  String outputFormat;
+
+  @Option(names = "--mode", defaultValue = "error", description = "error, overwrite or append (default: "
+      + "${DEFAULT-VALUE})")
+  String mode;
+
+  @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE}); "
+      + "ignored under spark-submit, which sets its own")
+  String master;
+
+  @Option(names = "--batch-size", defaultValue = "64", description = "most rows per forward pass")
+  int batchSize;
+
+  @Option(names = "--max-batch-tokens", defaultValue = "16384", description = "most padded positions per pass")
+  int maxBatchTokens;
+
+  @Option(names = "--max-seq-length", defaultValue = "0", description = "real-token limit below the model's (0: "
+      + "the model's)")
+  int maxSeqLength;
+
+  @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu (default: ${DEFAULT-VALUE})")
+  String device;
+
+  @Option(names = "--dtype", defaultValue = "float32", description = "float32, or float16 on GPU")
+  String dtype;
+
+  @Option(names = "--progress-seconds", defaultValue = "15", description = "how often to log progress")
+  long progressSeconds;
+
+  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "extra Spark configuration, repeatable")
+  Map<String, String> sparkConf = new LinkedHashMap<>();
+
+  @Option(names = "--config", paramLabel = "FILE", description = "properties file of defaults for these options "
+      + "(default: conf/peft-embed.properties when present)")
+  Path config;
+
+  @Override
+  public Integer call() {
+    boolean demo = input == null;
+    PeftEmbedder stage = new PeftEmbedder()
+        .setModelPath(model == null ? "" : model)
+        .setAdapterPath(adapter == null ? "" : adapter)
+        .setVirtualTokens(virtualTokens.toLowerCase(Locale.ROOT))
+        .setBatchSize(batchSize)
+        .setMaxBatchTokens(maxBatchTokens)
+        .setMaxSeqLength(maxSeqLength)
+        .setDevice(device)
+        .setDtype(dtype);
+    InputFormat format = inputFormat == null ? null : InputFormat.parse(inputFormat);
+    OutputFormat outFormat = OutputFormat.parse(outputFormat);
+    SaveMode saveMode = saveMode(mode);
+    SparkSession spark = session();
+    try {
+      if (demo) {
+        return Demo.run(spark, stage, output, outFormat, saveMode, progressSeconds);
+      }
+      if (output == null) {
+        throw new IllegalArgumentException("--output is required with --input");
+      }
+      JobSummary summary = EmbedJob.run(spark, new EmbedJob.Request(input, format, textCol, idCol, output,
+          outFormat, saveMode, stage, progressSeconds));
+      System.out.println(summary.toJson());
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private SparkSession session() {
+    SparkSession.Builder builder = SparkSession.builder().appName("peft-embed")
+        .config("spark.ui.showConsoleProgress", "false");
+    if (System.getProperty("spark.master") == null) {
+      builder.master(master);
+    }
+    sparkConf.forEach(builder::config);
+    return builder.getOrCreate();
+  }
+
+  static SaveMode saveMode(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "error", "errorifexists" -> SaveMode.ErrorIfExists;
+      case "overwrite" -> SaveMode.Overwrite;
+      case "append" -> SaveMode.Append;
+      default -> throw new IllegalArgumentException("mode must be error, overwrite or append, got \"" + name + "\"");
+    };
+  }
+}

@@ -1,0 +1,162 @@
+package dev.peftembed.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import dev.peftembed.spark.PeftEmbedder;
+import java.io.IOException;
+import java.util.Arrays;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code embed} job: read a table of texts, embed it with a {@link PeftEmbedder}, write id, embedding,
+ * num_tokens and truncated, and report what happened. Everything that can be checked on the driver (input, output
+ * mode, model, adapter, options) is checked before the first embedding task starts.
+ */
+public final class EmbedJob {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbedJob.class);
+  static final String JOB_GROUP = "peft-embed-embed";
+
+  /**
+   * One run of the job.
+   *
+   * @param input a file or directory, local or on any Hadoop file system
+   * @param inputFormat the format, or {@code null} to detect it
+   * @param textCol the column holding the texts
+   * @param idCol the id column; generated (stable for the same input files) when the input has none
+   * @param output where to write
+   * @param outputFormat parquet or jsonl
+   * @param mode error, overwrite or append
+   * @param stage the configured stage: model, adapter and encoding options
+   * @param progressSeconds how often to log progress
+   */
+  public record Request(String input, InputFormat inputFormat, String textCol, String idCol, String output,
+      OutputFormat outputFormat, SaveMode mode, PeftEmbedder stage, long progressSeconds) {}
+
+  private EmbedJob() {}
+
+  /**
+   * Runs the job.
+   *
+   * @throws IllegalArgumentException for bad input, columns or output mode
+   * @throws dev.peftembed.model.ModelFormatException for a bad model or adapter
+   */
+  public static JobSummary run(SparkSession spark, Request r) {
+    long start = System.nanoTime();
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    InputFormat format = r.inputFormat() != null ? r.inputFormat() : InputFormat.detect(r.input(), hadoop);
+    checkOutput(r, hadoop);
+    Dataset<Row> table = withId(read(spark, r.input(), format, r.textCol()), r.idCol(), r.textCol());
+
+    PeftEmbedder stage = r.stage().copy(new org.apache.spark.ml.param.ParamMap())
+        .setInputCol(r.textCol()).setOutputCol("embedding").setNumTokensCol("num_tokens").setTruncatedCol("truncated");
+    Dataset<Row> embedded = stage.transform(table).select(col(r.idCol()).as("id"), col("embedding"),
+        col("num_tokens"), col("truncated"));
+
+    spark.sparkContext().setJobGroup("peft-embed-count", "count input rows", false);
+    long rowsIn = table.count();
+    Counts before = r.mode() == SaveMode.Append ? Counts.of(spark, r, embedded.schema(), hadoop) : Counts.NONE;
+    LOG.info("embedding {} rows of {} ({}) into {} ({}, mode {})", rowsIn, r.input(), format, r.output(),
+        r.outputFormat(), r.mode());
+    spark.sparkContext().setJobGroup(JOB_GROUP, "embed and write", false);
+    int executors;
+    try (ProgressReporter progress = new ProgressReporter(spark.sparkContext(), JOB_GROUP, rowsIn,
+        r.progressSeconds())) {
+      var writer = embedded.write().mode(r.mode());
+      if (r.outputFormat() == OutputFormat.PARQUET) {
+        writer.parquet(r.output());
+      } else {
+        writer.json(r.output());
+      }
+      executors = progress.executors();
+    } finally {
+      spark.sparkContext().clearJobGroup();
+    }
+    Counts after = Counts.of(spark, r, embedded.schema(), hadoop);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new JobSummary(rowsIn, after.rows - before.rows, after.embedded - before.embedded,
+        (after.rows - after.embedded) - (before.rows - before.embedded), after.truncated - before.truncated,
+        stage.modelLoads(), executors, seconds);
+  }
+
+  private static void checkOutput(Request r, Configuration hadoop) {
+    try {
+      Path out = new Path(r.output());
+      FileSystem fs = out.getFileSystem(hadoop);
+      if (r.mode() == SaveMode.ErrorIfExists && fs.exists(out)) {
+        throw new IllegalArgumentException(r.output() + ": output already exists (use --mode overwrite or append)");
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(r.output() + ": cannot check the output location: " + e.getMessage(), e);
+    }
+  }
+
+  static Dataset<Row> read(SparkSession spark, String input, InputFormat format, String textCol) {
+    return switch (format) {
+      case JSONL -> spark.read().json(input);
+      case PARQUET -> spark.read().parquet(input);
+      case CSV -> spark.read().option("header", "true").option("multiLine", "true").option("escape", "\"")
+          .csv(input);
+      case TEXT -> spark.read().text(input).withColumnRenamed("value", textCol);
+    };
+  }
+
+  /**
+   * Adds an id when the input has none: the row's position in the input, which is stable for the same input files
+   * and split settings (Spark orders partitions by file and offset).
+   */
+  static Dataset<Row> withId(Dataset<Row> table, String idCol, String textCol) {
+    if (Arrays.asList(table.columns()).contains(idCol)) {
+      return table;
+    }
+    LOG.info("input has no column \"{}\": ids are generated from row positions", idCol);
+    Dataset<Row> texts = Arrays.asList(table.columns()).contains(textCol) ? table.select(textCol) : table;
+    StructType schema = texts.schema().add(idCol, DataTypes.LongType, false);
+    JavaRDD<Row> rows = texts.javaRDD().zipWithIndex().map(t -> {
+      Object[] values = new Object[t._1().size() + 1];
+      for (int i = 0; i < t._1().size(); i++) {
+        values[i] = t._1().get(i);
+      }
+      values[values.length - 1] = t._2();
+      return RowFactory.create(values);
+    });
+    return table.sparkSession().createDataFrame(rows, schema);
+  }
+
+  /** Row counts of a written output, from its cheap columns only (never the vectors). */
+  private record Counts(long rows, long embedded, long truncated) {
+    static final Counts NONE = new Counts(0, 0, 0);
+
+    static Counts of(SparkSession spark, Request r, StructType schema, Configuration hadoop) {
+      try {
+        Path out = new Path(r.output());
+        if (!out.getFileSystem(hadoop).exists(out)) {
+          return NONE;
+        }
+      } catch (IOException e) {
+        throw new IllegalArgumentException(r.output() + ": cannot read the output back: " + e.getMessage(), e);
+      }
+      spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
+      Dataset<Row> written = r.outputFormat() == OutputFormat.PARQUET
+          ? spark.read().parquet(r.output()) : spark.read().schema(schema).json(r.output());
+      Row c = written.agg(count(lit(1)), count(col("num_tokens")),
+          sum(when(col("truncated"), 1).otherwise(0))).first();
+      return new Counts(c.getLong(0), c.getLong(1), c.isNullAt(2) ? 0 : c.getLong(2));
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package dev.peftembed.job;
+
+import java.util.Locale;
+
+/** The output formats {@code embed} writes. */
+public enum OutputFormat {
+  /** Apache Parquet: the default, compact and typed. */
+  PARQUET,
+  /** JSON lines, one object per row. */
+  JSONL;
+
+  /** @throws IllegalArgumentException naming the accepted values */
+  public static OutputFormat parse(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "parquet" -> PARQUET;
+      case "jsonl", "json" -> JSONL;
+      default -> throw new IllegalArgumentException("output format must be parquet or jsonl, got \"" + name + "\"");
+    };
+  }
+}
