@@ -106,6 +106,8 @@ final class EmbedCommand implements Callable<Integer> {
     InputFormat format = inputFormat == null ? null : InputFormat.parse(inputFormat);
     OutputFormat outFormat = OutputFormat.parse(outputFormat);
     SaveMode saveMode = saveMode(mode);
+    // Stop only a session this command started: embedded in a larger application, the session is the host's.
+    boolean ownSession = SparkSession.getDefaultSession().isEmpty();
     SparkSession spark = session();
     try {
       if (demo) {
@@ -119,7 +121,9 @@ final class EmbedCommand implements Callable<Integer> {
       System.out.println(summary.toJson());
       return 0;
     } finally {
-      spark.stop();
+      if (ownSession) {
+        spark.stop();
+      }
     }
   }
 
