@@ -103,7 +103,8 @@ final class EncodeCommand implements Callable<Integer> {
         JSON.writeTree(out, row.id());
       }
       out.writeFieldName("embedding");
-      if (e == null) {
+      boolean ok = e != null && e.succeeded();
+      if (!ok) {
         out.writeNull();
       } else {
         // Jackson prints floats with Float.toString: the shortest text that reads back as the same float32.
@@ -113,10 +114,11 @@ final class EncodeCommand implements Callable<Integer> {
         }
         out.writeEndArray();
       }
-      out.writeNumberField("num_tokens", e == null ? 0 : e.numTokens());
-      out.writeBooleanField("truncated", e != null && e.truncated());
-      if (row.error() != null) {
-        out.writeStringField("error", row.error());
+      out.writeNumberField("num_tokens", ok ? e.numTokens() : 0);
+      out.writeBooleanField("truncated", ok && e.truncated());
+      String error = row.error() != null ? row.error() : e == null ? null : e.error();
+      if (error != null) {
+        out.writeStringField("error", error);
       }
       out.writeEndObject();
       out.writeRaw('\n');
@@ -158,7 +160,7 @@ final class EncodeCommand implements Callable<Integer> {
 
     void count(InputRow row, Embedding e) {
       rows++;
-      if (row.error() != null) {
+      if (row.error() != null || (e != null && !e.succeeded())) {
         badRows++;
       } else if (e == null) {
         nullText++;

@@ -16,6 +16,7 @@ import dev.peftembed.peft.PromptAdapter;
 import dev.peftembed.pooling.AlignedMask;
 import dev.peftembed.pooling.DenseLayer;
 import dev.peftembed.pooling.MaskAligner;
+import dev.peftembed.pooling.MaskAlignmentException;
 import dev.peftembed.pooling.Normalizer;
 import dev.peftembed.pooling.Pooler;
 import dev.peftembed.text.TextTokenizer;
@@ -23,6 +24,7 @@ import dev.peftembed.text.TokenizedText;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +39,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class SentenceEncoder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SentenceEncoder.class);
+
+  /** Failed rows in one window, with none succeeding, that make the failure the encoder's rather than the rows'. */
+  private static final int SYSTEMIC_FAILURES = 8;
 
   private final EncoderPlan plan;
   private final TokenEncoder model;
@@ -80,8 +85,17 @@ public final class SentenceEncoder implements AutoCloseable {
     Path dir = plan.model().path();
     Tensor prompt = plan.adapterDir() == null ? null
         : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir).promptEmbeddings();
-    TokenEncoder model = new PromptedBertEncoder(
-        BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype), prompt);
+    SentenceEncoder encoder = create(plan, new PromptedBertEncoder(
+        BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype), prompt));
+    LOG.info("loaded {}{} on {} ({}) in {} ms: {} layers, hidden {}, {} virtual tokens, max {} real tokens, "
+            + "{} dimensions", dir, plan.adapterDir() == null ? "" : " + adapter " + plan.adapterDir(), device,
+        dtype, (System.nanoTime() - start) / 1_000_000, plan.model().bert().numLayers(),
+        plan.model().bert().hiddenSize(), plan.virtualTokens(), plan.maxRealTokens(), plan.dimension());
+    return encoder;
+  }
+
+  /** Wraps a loaded network with the plan's tokenizer, pooling and output modules; closes the network on failure. */
+  static SentenceEncoder create(EncoderPlan plan, TokenEncoder model) {
     TextTokenizer tokenizer = null;
     try {
       tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), plan.maxRealTokens(), plan.model().doLowerCase());
@@ -89,12 +103,7 @@ public final class SentenceEncoder implements AutoCloseable {
       for (OutputModule m : plan.model().outputModules()) {
         stages.add(m instanceof DenseConfig d ? DenseLayer.load(d, model.manager()) : m);
       }
-      SentenceEncoder encoder = new SentenceEncoder(plan, model, tokenizer, List.copyOf(stages));
-      LOG.info("loaded {}{} on {} ({}) in {} ms: {} layers, hidden {}, {} virtual tokens, max {} real tokens, "
-              + "{} dimensions", dir, plan.adapterDir() == null ? "" : " + adapter " + plan.adapterDir(), device,
-          dtype, (System.nanoTime() - start) / 1_000_000, plan.model().bert().numLayers(),
-          plan.model().bert().hiddenSize(), plan.virtualTokens(), plan.maxRealTokens(), plan.dimension());
-      return encoder;
+      return new SentenceEncoder(plan, model, tokenizer, List.copyOf(stages));
     } catch (RuntimeException e) {
       if (tokenizer != null) {
         tokenizer.close();
@@ -137,16 +146,21 @@ public final class SentenceEncoder implements AutoCloseable {
   }
 
   /**
-   * Encodes texts; the result has one entry per text, in input order, {@code null} for a null text.
+   * Encodes texts; the result has one entry per text, in input order: {@code null} for a null text, and an
+   * {@link Embedding#failed} entry for a text that cannot be encoded, so that one bad row never fails the others.
    * Callers bound memory by the size of the list they pass (a window of a partition, say).
+   *
+   * @throws MaskAlignmentException if the model's output does not fit the declared virtual tokens
+   * @throws IllegalStateException if every row fails: the fault is the encoder's, not the rows'
    */
   public List<Embedding> encode(List<String> texts) {
-    return encodeTokenized(tokenize(texts));
-  }
-
-  /** Encodes texts tokenized by {@link #tokenize}; null entries give null results. */
-  public List<Embedding> encodeTokenized(List<TokenizedText> tokens) {
-    int m = plan.virtualTokens();
+    Embedding[] out = new Embedding[texts.size()];
+    List<TokenizedText> tokens;
+    try {
+      tokens = tokenize(texts);
+    } catch (RuntimeException e) {
+      tokens = tokenizeEach(texts, out);
+    }
     int[] present = new int[tokens.size()];
     int count = 0;
     for (int i = 0; i < tokens.size(); i++) {
@@ -156,22 +170,85 @@ public final class SentenceEncoder implements AutoCloseable {
     }
     int[] lengths = new int[count];
     for (int j = 0; j < count; j++) {
-      lengths[j] = tokens.get(present[j]).length() + m;
+      lengths[j] = tokens.get(present[j]).length() + plan.virtualTokens();
     }
-    Embedding[] out = new Embedding[tokens.size()];
     TokenBudgetBatcher batcher = new TokenBudgetBatcher(plan.options().batchSize(), plan.options().maxBatchTokens());
     for (int[] batch : batcher.plan(lengths)) {
       List<TokenizedText> rows = new ArrayList<>(batch.length);
       for (int j : batch) {
         rows.add(tokens.get(present[j]));
       }
-      float[][] vectors = forward(rows);
+      List<Embedding> done = encodeBatch(rows);
       for (int r = 0; r < batch.length; r++) {
-        TokenizedText t = rows.get(r);
-        out[present[batch[r]]] = new Embedding(vectors[r], t.length(), t.truncated());
+        out[present[batch[r]]] = done.get(r);
       }
     }
+    checkNotAllFailed(out);
     return Arrays.asList(out);
+  }
+
+  private List<TokenizedText> tokenizeEach(List<String> texts, Embedding[] out) {
+    List<TokenizedText> tokens = new ArrayList<>(texts.size());
+    for (int i = 0; i < texts.size(); i++) {
+      try {
+        tokens.add(tokenize(Collections.singletonList(texts.get(i))).get(0));
+      } catch (RuntimeException e) {
+        tokens.add(null);
+        out[i] = Embedding.failed("tokenizer failed: " + e.getMessage());
+        LOG.warn("row {} of a window cannot be tokenized: {}", i, e.getMessage());
+      }
+    }
+    return tokens;
+  }
+
+  /** Encodes one batch; if it fails, encodes its rows one by one so that only the faulty rows fail. */
+  private List<Embedding> encodeBatch(List<TokenizedText> rows) {
+    try {
+      return toEmbeddings(rows, forward(rows));
+    } catch (MaskAlignmentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      if (rows.size() == 1) {
+        LOG.warn("a row of {} tokens cannot be encoded: {}", rows.get(0).length(), e.getMessage());
+        return List.of(Embedding.failed("encoder failed: " + e.getMessage()));
+      }
+      LOG.warn("a batch of {} rows failed ({}); encoding its rows one by one", rows.size(), e.getMessage());
+      List<Embedding> out = new ArrayList<>(rows.size());
+      for (TokenizedText row : rows) {
+        out.addAll(encodeBatch(List.of(row)));
+      }
+      return out;
+    }
+  }
+
+  private static List<Embedding> toEmbeddings(List<TokenizedText> rows, float[][] vectors) {
+    List<Embedding> out = new ArrayList<>(rows.size());
+    for (int r = 0; r < rows.size(); r++) {
+      out.add(new Embedding(vectors[r], rows.get(r).length(), rows.get(r).truncated()));
+    }
+    return out;
+  }
+
+  /**
+   * A window where many rows fail and none succeeds points at the encoder (a lost GPU, a broken model), not at the
+   * rows: failing loudly beats writing a table of nulls.
+   */
+  private static void checkNotAllFailed(Embedding[] out) {
+    int failed = 0;
+    String firstError = null;
+    for (Embedding e : out) {
+      if (e != null && e.succeeded()) {
+        return;
+      }
+      if (e != null) {
+        failed++;
+        firstError = firstError == null ? e.error() : firstError;
+      }
+    }
+    if (failed >= SYSTEMIC_FAILURES) {
+      throw new IllegalStateException("all " + failed + " rows of the window failed; the encoder itself is at "
+          + "fault: " + firstError);
+    }
   }
 
   private float[][] forward(List<TokenizedText> rows) {

@@ -28,15 +28,17 @@ public final class OutputLayout implements Serializable {
   private final boolean vector;
   private final boolean numTokens;
   private final boolean truncated;
+  private final boolean errors;
 
   private OutputLayout(StructType schema, int inputWidth, int textIndex, boolean vector, boolean numTokens,
-      boolean truncated) {
+      boolean truncated, boolean errors) {
     this.schema = schema;
     this.inputWidth = inputWidth;
     this.textIndex = textIndex;
     this.vector = vector;
     this.numTokens = numTokens;
     this.truncated = truncated;
+    this.errors = errors;
   }
 
   /**
@@ -46,10 +48,11 @@ public final class OutputLayout implements Serializable {
    * @param outputType {@code array} (array&lt;float&gt;) or {@code vector} (an ML dense vector)
    * @param numTokensCol a new int column for the real-token count, or empty for none
    * @param truncatedCol a new boolean column telling whether the text was cut, or empty for none
+   * @param errorCol a new string column saying why a row has no embedding, or empty for none
    * @throws IllegalArgumentException naming the column and what is wrong with it
    */
   public static OutputLayout of(StructType input, String inputCol, String outputCol, String outputType,
-      String numTokensCol, String truncatedCol) {
+      String numTokensCol, String truncatedCol, String errorCol) {
     Set<String> names = new HashSet<>(Arrays.asList(input.fieldNames()));
     if (!names.contains(inputCol)) {
       throw new IllegalArgumentException("input column \"" + inputCol + "\" does not exist; the columns are "
@@ -77,7 +80,11 @@ public final class OutputLayout implements Serializable {
     if (flags) {
       out = append(out, names, "truncated", truncatedCol, DataTypes.BooleanType);
     }
-    return new OutputLayout(out, input.size(), input.fieldIndex(inputCol), vector, counts, flags);
+    boolean errors = !errorCol.isEmpty();
+    if (errors) {
+      out = append(out, names, "error", errorCol, DataTypes.StringType);
+    }
+    return new OutputLayout(out, input.size(), input.fieldIndex(inputCol), vector, counts, flags, errors);
   }
 
   private static StructType append(StructType schema, Set<String> taken, String role, String name, DataType type) {
@@ -101,22 +108,29 @@ public final class OutputLayout implements Serializable {
     return input.getString(textIndex);
   }
 
-  /** @return the input row's values, unchanged, followed by the embedding's columns ({@code null}s for no text) */
+  /**
+   * @return the input row's values, unchanged, followed by the embedding's columns: {@code null}s for a null text,
+   *     and for a failed row {@code null}s plus the reason in the error column
+   */
   public Row extend(Row input, Embedding embedding) {
     Object[] values = new Object[schema.size()];
     for (int i = 0; i < inputWidth; i++) {
       values[i] = input.get(i);
     }
     int next = inputWidth;
-    if (embedding != null) {
+    boolean ok = embedding != null && embedding.succeeded();
+    if (ok) {
       values[next] = vector ? Vectors.dense(widen(embedding.vector())) : embedding.vector();
     }
     next++;
     if (numTokens) {
-      values[next++] = embedding == null ? null : embedding.numTokens();
+      values[next++] = ok ? embedding.numTokens() : null;
     }
     if (truncated) {
-      values[next] = embedding == null ? null : embedding.truncated();
+      values[next++] = ok ? embedding.truncated() : null;
+    }
+    if (errors) {
+      values[next] = embedding == null ? null : embedding.error();
     }
     return RowFactory.create(values);
   }

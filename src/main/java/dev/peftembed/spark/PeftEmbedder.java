@@ -152,6 +152,12 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     return this;
   }
 
+  /** @param value a new string column for why a row has no embedding; empty for none */
+  public PeftEmbedder setErrorCol(String value) {
+    set(errorCol(), value);
+    return this;
+  }
+
   /** @return this, prepending the literal prompt {@code value} to every text (empty: no prompt at all) */
   public PeftEmbedder setPrompt(String value) {
     set(prompt(), value);
@@ -234,7 +240,7 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
 
   private OutputLayout layout(StructType schema) {
     return OutputLayout.of(schema, getInputCol(), getOutputCol(), getOutputType(), getNumTokensCol(),
-        getTruncatedCol());
+        getTruncatedCol(), getErrorCol());
   }
 
   private synchronized LongAccumulator loadCounter(SparkContext sc) {

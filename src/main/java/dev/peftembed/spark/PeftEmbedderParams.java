@@ -36,6 +36,7 @@ public abstract class PeftEmbedderParams extends Transformer {
   private final Param<String> outputType;
   private final Param<String> numTokensCol;
   private final Param<String> truncatedCol;
+  private final Param<String> errorCol;
   private final Param<String> prompt;
   private final Param<String> promptName;
   private final Param<String> normalize;
@@ -75,6 +76,8 @@ public abstract class PeftEmbedderParams extends Transformer {
         + "with (special tokens included, virtual tokens not); empty for none");
     truncatedCol = new Param<>(this, "truncatedCol", "a new boolean column telling whether each text was cut to the "
         + "token limit; empty for none");
+    errorCol = new Param<>(this, "errorCol", "a new string column saying why a row has no embedding (null when it "
+        + "has one, or when its text is null); empty for none");
     prompt = new Param<>(this, "prompt", "a literal text prompt prepended to every text; unset for the model's "
         + "default prompt, if any; empty for no prompt at all");
     promptName = new Param<>(this, "promptName", "a prompt named in the model's config_sentence_transformers.json; "
@@ -97,6 +100,7 @@ public abstract class PeftEmbedderParams extends Transformer {
     setDefault(outputType, "array");
     setDefault(numTokensCol, "");
     setDefault(truncatedCol, "");
+    setDefault(errorCol, "");
     setDefault(promptName, "");
     setDefault(normalize, "model");
     setDefault(truncateDim, 0);
@@ -170,6 +174,11 @@ public abstract class PeftEmbedderParams extends Transformer {
   /** @return the new truncation-flag column; default empty: none */
   public Param<String> truncatedCol() {
     return truncatedCol;
+  }
+
+  /** @return the optional column that says why a row failed */
+  public Param<String> errorCol() {
+    return errorCol;
   }
 
   /** @return a literal text prompt; no default: unset means the model's default prompt */
@@ -255,6 +264,11 @@ public abstract class PeftEmbedderParams extends Transformer {
   /** @return the value of {@link #truncatedCol()} */
   public String getTruncatedCol() {
     return getOrDefault(truncatedCol);
+  }
+
+  /** @return the value of {@link #errorCol()} */
+  public String getErrorCol() {
+    return getOrDefault(errorCol);
   }
 
   /** @return the value of {@link #prompt()}, or {@code null} when unset */

@@ -13,7 +13,7 @@ import scala.jdk.CollectionConverters._
 class WindowedEmbeddingIteratorSuite extends AnyFunSuite {
 
   private val schema = new StructType().add("id", DataTypes.LongType).add("text", DataTypes.StringType)
-  private val layout = OutputLayout.of(schema, "text", "embedding", "array", "n", "")
+  private val layout = OutputLayout.of(schema, "text", "embedding", "array", "n", "", "")
 
   /** Embeds a text as [its length]; records the size of every call. */
   private final class FakeEncoder extends JFunction[JList[String], JList[Embedding]] {
@@ -79,5 +79,22 @@ class WindowedEmbeddingIteratorSuite extends AnyFunSuite {
     val it = new WindowedEmbeddingIterator(Seq(Row(1L, "a"), Row(2L, "b")).iterator.asJava, 10, lossy, layout)
     val e = intercept[IllegalStateException](it.hasNext)
     assert(e.getMessage.contains("1 embeddings for 2 texts"))
+  }
+
+  test("a failed row keeps its place with null vector and counts, and its reason in the error column") {
+    val withErrors = OutputLayout.of(schema, "text", "embedding", "array", "n", "cut", "why")
+    val encode: JFunction[JList[String], JList[Embedding]] = texts => texts.asScala.map {
+      case null => null
+      case "bad" => Embedding.failed("encoder failed: boom")
+      case t => new Embedding(Array(1f), 3, false)
+    }.asJava
+    val input = Seq(Row(1L, "ok"), Row(2L, "bad"), Row(3L, null))
+    val out = new WindowedEmbeddingIterator(input.iterator.asJava, 8, encode, withErrors).asScala.toList
+    assert(out.map(_.getLong(0)) == List(1L, 2L, 3L))
+    // Columns: id, text, embedding, n, cut, why.
+    assert(out(0).isNullAt(5) && out(0).getInt(3) == 3)
+    assert(out(1).isNullAt(2) && out(1).isNullAt(3) && out(1).isNullAt(4))
+    assert(out(1).getString(5) == "encoder failed: boom")
+    assert(out(2).isNullAt(2) && out(2).isNullAt(5))
   }
 }
