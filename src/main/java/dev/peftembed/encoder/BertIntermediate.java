@@ -25,12 +25,17 @@ final class BertIntermediate {
   /** @return act(x·Wᵀ + b), [B·L, intermediate] */
   NDArray forward(NDArray x) {
     try (NDArray projected = dense.forward(x)) {
-      return switch (activation) {
-        case GELU -> Activation.gelu(projected);
-        case RELU -> Activation.relu(projected);
-        case GELU_TANH -> geluTanh(projected);
-      };
+      return activate(projected, activation);
     }
+  }
+
+  /** @return a new array holding {@code activation(x)} */
+  static NDArray activate(NDArray x, HiddenActivation activation) {
+    return switch (activation) {
+      case GELU -> Activation.gelu(x);
+      case RELU -> Activation.relu(x);
+      case GELU_TANH -> geluTanh(x);
+    };
   }
 
   /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as Hugging Face's {@code gelu_new}. */
