@@ -4,24 +4,18 @@ import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.SentenceEncoder;
 import java.nio.file.Path;
 import org.apache.spark.util.LongAccumulator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The encoders of one JVM (one executor), shared by all its task threads and kept for the JVM's life: a model is
  * loaded once per executor and key, not once per task or partition, however many jobs use it.
  *
  * <p>Loading is lazy and happens once per key even when several tasks start at the same time: the first loads, the
- * others wait for it. Native memory is released by a shutdown hook when the JVM exits; nothing is closed between
- * partitions.
+ * others wait for it. Nothing is closed between partitions or jobs; the native memory goes with the process when
+ * the executor exits. No shutdown hook closes the encoders: task threads may still be inside a forward pass while
+ * hooks run, and freeing libtorch memory under them would turn an orderly exit into a native crash.
  */
 public final class EncoderCache {
-  private static final Logger LOG = LoggerFactory.getLogger(EncoderCache.class);
   private static final OncePerKey<Key, SentenceEncoder> ENCODERS = new OncePerKey<>();
-
-  static {
-    Runtime.getRuntime().addShutdownHook(new Thread(EncoderCache::closeAll, "peft-embed-encoder-cache-close"));
-  }
 
   /**
    * What makes two encoders differ. Every option is part of it, because the encoder applies them all; the device is
@@ -46,15 +40,5 @@ public final class EncoderCache {
       loads.add(1);
       return encoder;
     });
-  }
-
-  private static void closeAll() {
-    for (SentenceEncoder encoder : ENCODERS.completed()) {
-      try {
-        encoder.close();
-      } catch (RuntimeException e) {
-        LOG.warn("closing the encoder for {} failed: {}", encoder.plan().model().path(), e.toString());
-      }
-    }
   }
 }

@@ -1,7 +1,5 @@
 package dev.peftembed.spark;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,17 +37,6 @@ final class OncePerKey<K, V> {
       mine.completeExceptionally(e);
       throw e;
     }
-  }
-
-  /** @return the values computed so far, for closing them */
-  List<V> completed() {
-    List<V> done = new ArrayList<>();
-    for (CompletableFuture<V> f : values.values()) {
-      if (f.isDone() && !f.isCompletedExceptionally()) {
-        done.add(f.join());
-      }
-    }
-    return done;
   }
 
   private static <V> V await(CompletableFuture<V> future) {
