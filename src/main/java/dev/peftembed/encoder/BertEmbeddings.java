@@ -3,6 +3,7 @@ package dev.peftembed.encoder;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.peftembed.model.BertConfig;
@@ -45,11 +46,15 @@ final class BertEmbeddings {
    * @return [B, M+N, H]
    */
   NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt) {
+    // Lookups into the weight tables would belong to the weights' manager, which lives as long as the model: every
+    // result here is placed in the batch's manager instead, so that closing the batch frees it.
+    NDManager batchScope = ids.getManager();
     long batch = ids.getShape().get(0);
-    NDArray x = wordEmbeddings.get(ids);
+    NDArray x = wordEmbeddings.get(batchScope, new NDIndex("{}", ids));
     if (prompt != null) {
       Shape promptShape = new Shape(batch, prompt.getShape().get(0), prompt.getShape().get(1));
       try (NDArray expanded = prompt.broadcast(promptShape); NDArray words = x) {
+        expanded.attach(batchScope);
         x = NDArrays.concat(new NDList(expanded, words), 1);
       }
     }
@@ -61,7 +66,7 @@ final class BertEmbeddings {
       x.addi(positions);
     }
     if (typeIds != null) {
-      try (NDArray types = tokenTypeEmbeddings.get(typeIds)) {
+      try (NDArray types = tokenTypeEmbeddings.get(batchScope, new NDIndex("{}", typeIds))) {
         x.addi(types);
       }
     } else {

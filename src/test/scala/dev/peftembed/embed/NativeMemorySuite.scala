@@ -1,0 +1,45 @@
+package dev.peftembed.embed
+
+import ai.djl.Device
+import ai.djl.ndarray.{BaseNDManager, NDManager}
+import ai.djl.ndarray.types.DataType
+import dev.peftembed.encoder.{BertModel, PromptedBertEncoder}
+import dev.peftembed.model.Checkpoint
+import dev.peftembed.testkit.TestModels
+import org.scalatest.funsuite.AnyFunSuite
+import scala.jdk.CollectionConverters._
+import scala.util.Using
+
+/**
+ * Nothing a batch allocates may outlive it: every array must belong to the batch's manager, which is closed when the
+ * batch is done, and none to the model's, which lives as long as the executor.
+ */
+class NativeMemorySuite extends AnyFunSuite {
+  private val model = TestModels.miniLm
+
+  /** Arrays and sub-managers attached to a manager, read from DJL's bookkeeping. */
+  private def attached(m: NDManager): Int = {
+    val field = classOf[BaseNDManager].getDeclaredField("resources")
+    field.setAccessible(true)
+    field.get(m).asInstanceOf[java.util.Map[_, _]].size
+  }
+
+  for ((label, adapter) <- Seq("base model" -> None, "prompt-tuning adapter" -> Some(8))) {
+    test(s"encoding leaves nothing attached to the model's manager: $label") {
+      val options = EncoderOptions.defaults().withDevice("cpu", "float32").withBatching(4, 16384)
+      val plan = EncoderPlan.resolve(model.dir, adapter.map(m => TestModels.promptAdapter(model, m, m)._1).orNull,
+        options)
+      val prompt = Option(plan.adapterDir).map(dir =>
+        dev.peftembed.peft.PromptAdapter.load(dir, model.config, model.dir).promptEmbeddings).orNull
+      val network = new PromptedBertEncoder(BertModel.load(Checkpoint.open(model.dir), model.config, Device.cpu(),
+        DataType.FLOAT32), prompt)
+      Using.resource(SentenceEncoder.create(plan, network)) { encoder =>
+        val before = attached(network.manager())
+        for (round <- 0 until 3) {
+          encoder.encode((0 until 20).map(i => s"round $round sentence $i " + "word " * (i * 3)).asJava)
+        }
+        assert(attached(network.manager()) == before)
+      }
+    }
+  }
+}
