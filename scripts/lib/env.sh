@@ -1,23 +1,30 @@
+# shellcheck shell=bash
 # Shared by the scripts: where caches live, how to build, and the JVM flags every run needs.
 PEFT_EMBED_HOME="${PEFT_EMBED_HOME:-$HOME/.cache/peft-embed}"
 export PEFT_EMBED_HOME
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 
-# Rebuilds target/classes and the classpath file when any source or the POM is newer than the last build.
+# Rebuilds target/classes and the classpath files when any source or the POM is newer than the last build.
+# target/classpath.txt is what a local run needs (compile and provided scope); target/spark-classpath.txt, written by
+# the POM's spark-classpath execution, holds only the jars a Spark distribution would have.
 peft_embed_build() {
   local stamp="$ROOT/target/.build-stamp"
-  if [[ -f "$stamp" && -f "$ROOT/target/classpath.txt" ]] \
+  if [[ -f "$stamp" && -f "$ROOT/target/classpath.txt" && -f "$ROOT/target/spark-classpath.txt" ]] \
       && [[ -z "$(find "$ROOT/pom.xml" "$ROOT/src/main" -newer "$stamp" -print -quit)" ]]; then
     return 0
   fi
   echo "peft-embed: building (first run, or sources changed) ..." >&2
   (cd "$ROOT" && mvn -q -B -DskipTests compile dependency:build-classpath \
-      -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=compile) >&2
+      -Dmdep.outputFile=target/classpath.txt -DincludeScope=compile) >&2
   touch "$stamp"
 }
 
 peft_embed_classpath() {
   echo "$ROOT/target/classes:$(cat "$ROOT/target/classpath.txt")"
+}
+
+peft_embed_spark_classpath() {
+  cat "$ROOT/target/spark-classpath.txt"
 }
 
 peft_embed_jvm_flags() {
