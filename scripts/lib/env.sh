@@ -27,8 +27,33 @@ peft_embed_spark_classpath() {
   cat "$ROOT/target/spark-classpath.txt"
 }
 
+# Prints the application jar for spark-submit, building it first when it is missing or older than the sources.
+peft_embed_app_jar() {
+  local jar
+  jar="$(newest_app_jar)"
+  if [[ -z "$jar" || -n "$(find "$ROOT/pom.xml" "$ROOT/src/main" -newer "$jar" -print -quit)" ]]; then
+    echo "peft-embed: building the application jar ..." >&2
+    (cd "$ROOT" && mvn -q -B -DskipTests -Dmaven.test.skip=true package) >&2
+    jar="$(newest_app_jar)"
+  fi
+  echo "$jar"
+}
+
+# After a version bump target/ can hold an older app jar as well: the newest one is the current build.
+newest_app_jar() {
+  local jar="" candidate
+  for candidate in "$ROOT"/target/spark-peft-embed-*-app.jar; do
+    if [[ -f "$candidate" && ( -z "$jar" || "$candidate" -nt "$jar" ) ]]; then
+      jar="$candidate"
+    fi
+  done
+  echo "$jar"
+}
+
+# The JVM flags every run needs, one per line (read them with mapfile): offline DJL, caches and natives under
+# PEFT_EMBED_HOME, the quiet console logging, and the project root (for conf/peft-embed.properties).
 peft_embed_jvm_flags() {
-  echo "-Dai.djl.offline=true -DDJL_CACHE_DIR=$PEFT_EMBED_HOME/djl -Djna.tmpdir=$PEFT_EMBED_HOME/jna" \
-    "-Dpeftembed.home=$PEFT_EMBED_HOME -Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
+  printf '%s\n' -Dai.djl.offline=true "-DDJL_CACHE_DIR=$PEFT_EMBED_HOME/djl" "-Djna.tmpdir=$PEFT_EMBED_HOME/jna" \
+    "-Dpeftembed.home=$PEFT_EMBED_HOME" "-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
     "-Dpeftembed.root=$ROOT"
 }
