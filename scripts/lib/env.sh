@@ -1,18 +1,21 @@
+# shellcheck shell=bash
 # Shared by the scripts: where caches live, how to build, and the JVM flags every run needs.
 PEFT_EMBED_HOME="${PEFT_EMBED_HOME:-$HOME/.cache/peft-embed}"
 export PEFT_EMBED_HOME
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 
-# Rebuilds target/classes and the classpath file when any source or the POM is newer than the last build.
+# Rebuilds target/classes and the classpath files when any source or the POM is newer than the last build.
+# target/classpath.txt is what a local run needs (compile and provided scope); target/spark-classpath.txt, written by
+# the POM's spark-classpath execution, holds only the jars a Spark distribution would have.
 peft_embed_build() {
   local stamp="$ROOT/target/.build-stamp"
-  if [[ -f "$stamp" && -f "$ROOT/target/classpath.txt" ]] \
+  if [[ -f "$stamp" && -f "$ROOT/target/classpath.txt" && -f "$ROOT/target/spark-classpath.txt" ]] \
       && [[ -z "$(find "$ROOT/pom.xml" "$ROOT/src/main" -newer "$stamp" -print -quit)" ]]; then
     return 0
   fi
   echo "peft-embed: building (first run, or sources changed) ..." >&2
   (cd "$ROOT" && mvn -q -B -DskipTests compile dependency:build-classpath \
-      -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=compile) >&2
+      -Dmdep.outputFile=target/classpath.txt -DincludeScope=compile) >&2
   touch "$stamp"
 }
 
@@ -20,8 +23,37 @@ peft_embed_classpath() {
   echo "$ROOT/target/classes:$(cat "$ROOT/target/classpath.txt")"
 }
 
+peft_embed_spark_classpath() {
+  cat "$ROOT/target/spark-classpath.txt"
+}
+
+# Prints the application jar for spark-submit, building it first when it is missing or older than the sources.
+peft_embed_app_jar() {
+  local jar
+  jar="$(newest_app_jar)"
+  if [[ -z "$jar" || -n "$(find "$ROOT/pom.xml" "$ROOT/src/main" -newer "$jar" -print -quit)" ]]; then
+    echo "peft-embed: building the application jar ..." >&2
+    (cd "$ROOT" && mvn -q -B -DskipTests -Dmaven.test.skip=true package) >&2
+    jar="$(newest_app_jar)"
+  fi
+  echo "$jar"
+}
+
+# After a version bump target/ can hold an older app jar as well: the newest one is the current build.
+newest_app_jar() {
+  local jar="" candidate
+  for candidate in "$ROOT"/target/spark-peft-embed-*-app.jar; do
+    if [[ -f "$candidate" && ( -z "$jar" || "$candidate" -nt "$jar" ) ]]; then
+      jar="$candidate"
+    fi
+  done
+  echo "$jar"
+}
+
+# The JVM flags every run needs, one per line (read them with mapfile): offline DJL, caches and natives under
+# PEFT_EMBED_HOME, the quiet console logging, and the project root (for conf/peft-embed.properties).
 peft_embed_jvm_flags() {
-  echo "-Dai.djl.offline=true -DDJL_CACHE_DIR=$PEFT_EMBED_HOME/djl -Djna.tmpdir=$PEFT_EMBED_HOME/jna" \
-    "-Dpeftembed.home=$PEFT_EMBED_HOME -Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
+  printf '%s\n' -Dai.djl.offline=true "-DDJL_CACHE_DIR=$PEFT_EMBED_HOME/djl" "-Djna.tmpdir=$PEFT_EMBED_HOME/jna" \
+    "-Dpeftembed.home=$PEFT_EMBED_HOME" "-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
     "-Dpeftembed.root=$ROOT"
 }

@@ -4,6 +4,7 @@ import dev.peftembed.job.EmbedJob;
 import dev.peftembed.job.InputFormat;
 import dev.peftembed.job.JobSummary;
 import dev.peftembed.job.OutputFormat;
+import dev.peftembed.onnx.DefaultModel;
 import dev.peftembed.spark.PeftEmbedder;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -12,6 +13,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,6 +27,8 @@ import picocli.CommandLine.Option;
     description = {"Embed a table of texts on Spark and write id, embedding, num_tokens, truncated.",
         "Any option can also be set in conf/peft-embed.properties (or --config FILE); the command line wins."})
 final class EmbedCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbedCommand.class);
+
   @Option(names = "--input", paramLabel = "PATH", description = "file or directory (default: the bundled sample "
       + "corpus, as a demo)")
   String input;
@@ -110,6 +115,9 @@ final class EmbedCommand implements Callable<Integer> {
     boolean ownSession = SparkSession.getDefaultSession().isEmpty();
     SparkSession spark = session();
     try {
+      if (model == null && !spark.sparkContext().isLocal()) {
+        stage.setModelPath(defaultModelForExecutors());
+      }
       if (demo) {
         return Demo.run(spark, stage, output, outFormat, saveMode, progressSeconds);
       }
@@ -131,10 +139,27 @@ final class EmbedCommand implements Callable<Integer> {
     SparkSession.Builder builder = SparkSession.builder().appName("peft-embed")
         .config("spark.ui.showConsoleProgress", "false");
     if (System.getProperty("spark.master") == null) {
+      if (!master.startsWith("local")) {
+        // A plain JVM would start the job, but executors would not find these classes: they need the app jar.
+        throw new IllegalArgumentException("--master " + master + " needs the application jar on the executors: "
+            + "give --master on the command line of scripts/peft-embed (it runs spark-submit), or use spark-submit");
+      }
       builder.master(master);
     }
     sparkConf.forEach(builder::config);
     return builder.getOrCreate();
+  }
+
+  /**
+   * The app jar leaves the default model's 83 MB artifact out, so executors cannot import the model themselves: the
+   * driver imports it (from its own classpath, or finds the earlier import) and hands them the local directory. That
+   * works when executors share the driver's host or its cache home; other clusters pass {@code --model}.
+   */
+  private static String defaultModelForExecutors() {
+    String dir = DefaultModel.resolve().toString();
+    LOG.info("no --model: executors will read the default model from {} (on a multi-host cluster pass --model with "
+        + "a path every executor can read)", dir);
+    return dir;
   }
 
   static SaveMode saveMode(String name) {

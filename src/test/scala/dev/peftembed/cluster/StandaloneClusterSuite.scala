@@ -1,0 +1,121 @@
+package dev.peftembed.cluster
+
+import com.fasterxml.jackson.databind.ObjectMapper
+import dev.peftembed.spark.LocalSpark
+import java.nio.charset.StandardCharsets.UTF_8
+import java.nio.file.{Files, Path}
+import java.util.concurrent.TimeUnit
+import org.apache.spark.sql.functions.{col, size}
+import org.scalatest.{BeforeAndAfterAll, Tag}
+import org.scalatest.funsuite.AnyFunSuite
+import scala.jdk.CollectionConverters._
+import scala.util.Using
+
+/**
+ * Tests that need the application jar and start processes of their own. The POM leaves them out of the test phase and
+ * runs them in integration-test, after package has built the jar.
+ */
+object ClusterTest extends Tag("dev.peftembed.cluster.ClusterTest")
+
+/**
+ * The job as a cluster user runs it: `scripts/cluster up` starts a Master and two one-core Workers from the Maven
+ * jars, and `scripts/peft-embed embed --master spark://...` submits the app jar to them through SparkSubmit. Only
+ * `mvn verify` runs it (about two minutes); `mvn verify -Dsuites=dev.peftembed.cluster.StandaloneClusterSuite` runs it
+ * alone. Scripts' output and the cluster's logs stay under target/cluster-it.
+ */
+class StandaloneClusterSuite extends AnyFunSuite with BeforeAndAfterAll {
+  private val rows = 20000
+  private val inputFiles = 4
+  private val root = Path.of(sys.props("user.dir"))
+  private val work = root.resolve("target").resolve("cluster-it")
+  private val json = new ObjectMapper()
+
+  /** Runs a script of scripts/ with the test's cache home and its own cluster state dir; returns exit code and stdout. */
+  private def script(name: String, timeoutSeconds: Long, args: String*): (Int, Seq[String]) = {
+    val logs = Files.createDirectories(work.resolve("logs"))
+    val label = (name +: args.take(1)).mkString("-")
+    val stdout = logs.resolve(s"$label.out")
+    val stderr = logs.resolve(s"$label.err")
+    val builder = new ProcessBuilder((root.resolve("scripts").resolve(name).toString +: args).asJava)
+      .directory(root.toFile).redirectOutput(stdout.toFile).redirectError(stderr.toFile)
+    // The build's cache home (the POM's argLine), so libtorch and the default model are not unpacked again.
+    sys.props.get("peftembed.home").foreach(builder.environment().put("PEFT_EMBED_HOME", _))
+    builder.environment().put("PEFT_EMBED_CLUSTER_DIR", work.resolve("cluster").toString)
+    val process = builder.start()
+    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      process.destroyForcibly()
+      fail(s"scripts/$name ${args.mkString(" ")} ran over ${timeoutSeconds}s; see $stderr")
+    }
+    val code = process.exitValue()
+    if (code != 0) {
+      info(s"scripts/$name exited with $code; the end of $stderr:")
+      Files.readAllLines(stderr).asScala.takeRight(30).foreach(line => info(line))
+    }
+    (code, Files.readAllLines(stdout).asScala.toSeq)
+  }
+
+  /** Short texts, so that two one-core executors finish quickly: the start of each sample sentence, and the row. */
+  private def writeInput(): Path = {
+    val samples = Using.resource(getClass.getClassLoader.getResourceAsStream("samples/corpus.jsonl")) { in =>
+      new String(in.readAllBytes(), UTF_8).linesIterator.map(l => json.readTree(l).get("text").asText).toVector
+    }
+    val dir = work.resolve("input")
+    Files.createDirectories(dir)
+    // Several files, so that the job has a task for each executor; one small file would be a single split.
+    (0 until inputFiles).foreach { f =>
+      val lines = (f * rows / inputFiles until (f + 1) * rows / inputFiles).map { i =>
+        val text = samples(i % samples.size).split(' ').take(6).mkString(" ") + s" (row $i)"
+        json.writeValueAsString(Map[String, Any]("id" -> i, "text" -> text).asJava)
+      }
+      Files.write(dir.resolve(s"part-$f.jsonl"), lines.asJava, UTF_8)
+    }
+    dir
+  }
+
+  private def deleteTree(dir: Path): Unit = if (Files.exists(dir)) {
+    Using.resource(Files.walk(dir))(_.sorted(java.util.Comparator.reverseOrder()).forEach(p => Files.delete(p)))
+  }
+
+  override protected def afterAll(): Unit = {
+    try {
+      val (code, _) = script("cluster", 120, "down")
+      assert(code == 0, "scripts/cluster down failed")
+    } finally super.afterAll()
+  }
+
+  test(s"a $rows-row job on 2 workers: every row exactly once, the model loaded once per executor", ClusterTest) {
+    deleteTree(work.resolve("input"))
+    deleteTree(work.resolve("embeddings"))
+    val input = writeInput()
+    val output = work.resolve("embeddings")
+
+    val upStart = System.nanoTime()
+    val (upCode, upOut) = script("cluster", 180, "up", "--workers", "2", "--cores", "1")
+    assert(upCode == 0, "scripts/cluster up failed")
+    val master = upOut.last
+    assert(master.matches("spark://127\\.0\\.0\\.1:\\d+"), s"the last line of `up` is not the master URL: $master")
+    info(f"cluster up in ${(System.nanoTime() - upStart) / 1e9}%.1f s: $master")
+
+    val (code, out) = script("peft-embed", 600, "embed", "--master", master, "--input", input.toString,
+      "--input-format", "jsonl", "--output", output.toString, "--output-format", "parquet", "--max-seq-length", "32",
+      // Wait for both executors before the first job: otherwise the first to register may take every task.
+      "--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0")
+    assert(code == 0, "scripts/peft-embed embed failed")
+    val summary = json.readTree(out.last)
+    info(s"summary: ${out.last}")
+    assert(summary.get("rows_in").asLong == rows)
+    assert(summary.get("rows_out").asLong == rows)
+    assert(summary.get("embedded").asLong == rows)
+    assert(summary.get("null_text").asLong == 0)
+    assert(summary.get("executors").asInt == 2)
+    assert(summary.get("model_loads").asLong == 2)
+    info(f"cluster run: ${summary.get("rows_per_second").asDouble}%.0f rows/s end to end " +
+      f"(${summary.get("seconds").asDouble}%.1f s, 2 executors x 1 core)")
+
+    val written = LocalSpark.session.read.parquet(output.toString)
+    assert(written.where(size(col("embedding")) =!= 384).count() == 0, "every vector has 384 dimensions")
+    val ids = written.select("id").collect().map(_.getLong(0))
+    assert(ids.toSet == (0L until rows).toSet, "ids as a set")
+    assert(ids.sorted.toSeq == (0L until rows), "ids as a multiset: none twice")
+  }
+}
