@@ -1,6 +1,7 @@
 package dev.peftembed.embed;
 
 import dev.peftembed.model.ModelDirectory;
+import dev.peftembed.model.TorchScriptConfig;
 import dev.peftembed.peft.AdapterConfig;
 import dev.peftembed.peft.PromptAdapter;
 import java.nio.file.Path;
@@ -14,9 +15,11 @@ import java.nio.file.Path;
  * @param adapterDir the adapter directory, or {@code null}
  * @param adapter the adapter's config, or {@code null}
  * @param options how to encode
- * @param maxRealTokens the real-token limit: min(max_seq_length, max_position_embeddings − M, option)
+ * @param maxRealTokens the real-token limit: min(max_seq_length, max_position_embeddings − M, option), where a
+ *     TorchScript directory subtracts M only when it declares M and caps by positions only when config.json says
  * @param prompt the text prompt prepended to every text, or {@code null}
- * @param dimension the width of the vectors produced
+ * @param dimension the width of the vectors produced; 0 when only running the model tells (a TorchScript directory
+ *     with neither modules.json nor config.json), then {@link SentenceEncoder#dimension()} knows it once loaded
  */
 public record EncoderPlan(
     ModelDirectory model,
@@ -35,13 +38,13 @@ public record EncoderPlan(
    */
   public static EncoderPlan resolve(Path modelDir, Path adapterDir, EncoderOptions options) {
     ModelDirectory model = ModelDirectory.read(modelDir);
+    if (model.isTorchScript()) {
+      checkTorchScript(model, adapterDir, options);
+    }
     AdapterConfig adapter = adapterDir == null ? null
         : PromptAdapter.validate(adapterDir, model.bert(), modelDir);
-    int m = adapter == null ? 0 : adapter.numVirtualTokens();
-    int maxReal = Math.min(model.maxSeqLength(), model.bert().maxPositions() - m);
-    if (options.maxSeqLength() != null) {
-      maxReal = Math.min(maxReal, options.maxSeqLength());
-    }
+    int maxReal = realTokenLimit(model, options,
+        adapter == null ? declaredVirtualTokens(model) : adapter.numVirtualTokens());
     String prompt = options.prompt();
     if (options.promptName() != null) {
       prompt = model.prompts().get(options.promptName());
@@ -53,7 +56,7 @@ public record EncoderPlan(
       prompt = model.prompts().get(model.defaultPromptName());
     }
     int dim = model.outputDimension();
-    if (options.truncateDim() != null) {
+    if (options.truncateDim() != null && dim > 0) {
       if (options.truncateDim() > dim) {
         throw new IllegalArgumentException("truncate dim " + options.truncateDim() + " exceeds the model's "
             + dim + " dimensions");
@@ -64,8 +67,72 @@ public record EncoderPlan(
         : prompt, dim);
   }
 
-  /** @return M, the adapter's virtual tokens, or 0 */
+  /**
+   * A TorchScript graph carries any adapter inside it, and its precision is fixed when it is exported: DJL cannot
+   * cast a loaded TorchScript module, and a trace holds dtype constants of its own.
+   */
+  private static void checkTorchScript(ModelDirectory model, Path adapterDir, EncoderOptions options) {
+    if (adapterDir != null) {
+      throw new IllegalArgumentException(adapterDir + ": an adapter cannot be applied to the TorchScript model "
+          + model.torchScript().modelFile() + " (a graph already holds its prompt); to declare the graph's virtual "
+          + "tokens, put adapter_config.json into the model directory instead");
+    }
+    if ("float16".equals(options.dtype())) {
+      throw new IllegalArgumentException("dtype float16 is not available for the TorchScript model "
+          + model.torchScript().modelFile() + ": a graph runs in the precision it was exported in; trace a "
+          + "half-precision model (model.half() on the GPU) and run it with dtype float32");
+    }
+  }
+
+  /** min(max_seq_length, max_position_embeddings − M, option): M virtual tokens must fit the position table too. */
+  private static int realTokenLimit(ModelDirectory model, EncoderOptions options, int virtualTokens) {
+    int limit = model.maxSeqLength();
+    int positions = model.isTorchScript() ? model.torchScript().maxPositions() : model.bert().maxPositions();
+    if (positions > 0) {
+      limit = Math.min(limit, positions - virtualTokens);
+    }
+    if (options.maxSeqLength() != null) {
+      limit = Math.min(limit, options.maxSeqLength());
+    }
+    return limit;
+  }
+
+  /**
+   * @param virtualTokens M as detected from a graph's output, where nothing declared it
+   * @return the real-token limit for that M; {@link #maxRealTokens()} is the one for the declared M
+   */
+  int maxRealTokens(int virtualTokens) {
+    return realTokenLimit(model, options, virtualTokens);
+  }
+
+  private static int declaredVirtualTokens(ModelDirectory model) {
+    Integer declared = model.isTorchScript() ? model.torchScript().declaredVirtualTokens() : null;
+    return declared == null ? 0 : declared;
+  }
+
+  /** @return M: the adapter's virtual tokens, those a TorchScript directory declares, or 0 */
   public int virtualTokens() {
-    return adapter == null ? 0 : adapter.numVirtualTokens();
+    return adapter == null ? declaredVirtualTokens(model) : adapter.numVirtualTokens();
+  }
+
+  /**
+   * @return whether M is known before any batch runs: always for our own encoder, and for a TorchScript directory
+   *     whose adapter_config.json declares it; otherwise M is detected from the first batch's output
+   */
+  public boolean declaresVirtualTokens() {
+    return !model.isTorchScript() || model.torchScript().declaredVirtualTokens() != null;
+  }
+
+  /** @return where M comes from, for messages: the adapter or declaring file, the graph, or "no adapter" */
+  String virtualTokenSource() {
+    if (adapterDir != null) {
+      return adapterDir.toString();
+    }
+    if (model.isTorchScript()) {
+      TorchScriptConfig graph = model.torchScript();
+      return graph.declarationFile() != null ? graph.declarationFile().toString()
+          : "the output of " + graph.modelFile();
+    }
+    return "no adapter";
   }
 }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.peftembed.encoder.BertModel;
 import dev.peftembed.encoder.PromptedBertEncoder;
 import dev.peftembed.encoder.TokenEncoder;
+import dev.peftembed.encoder.TorchScriptEncoder;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.OutputModule;
@@ -19,6 +20,7 @@ import dev.peftembed.pooling.MaskAligner;
 import dev.peftembed.pooling.MaskAlignmentException;
 import dev.peftembed.pooling.Normalizer;
 import dev.peftembed.pooling.Pooler;
+import dev.peftembed.pooling.VirtualTokenPolicy;
 import dev.peftembed.text.TextTokenizer;
 import dev.peftembed.text.TokenizedText;
 import java.nio.file.Path;
@@ -50,30 +52,42 @@ public final class SentenceEncoder implements AutoCloseable {
   private final MaskAligner aligner;
   private final List<Object> outputStages;
   private final int promptLength;
+  private final int tokenWidth;
+  private final int dimension;
 
-  private SentenceEncoder(EncoderPlan plan, TokenEncoder model, TextTokenizer tokenizer, List<Object> outputStages) {
+  /**
+   * @param tokenWidth the width of the token embeddings, or 0 if nothing states it
+   * @param dimension the width of the vectors produced
+   */
+  private SentenceEncoder(EncoderPlan plan, TokenEncoder model, TextTokenizer tokenizer, List<Object> outputStages,
+      MaskAligner aligner, int tokenWidth, int dimension) {
     this.plan = plan;
     this.model = model;
     this.tokenizer = tokenizer;
     this.outputStages = outputStages;
     this.pooler = new Pooler(plan.model().pooling().modes());
-    this.aligner = new MaskAligner(plan.virtualTokens(), plan.options().virtualTokens(),
-        plan.adapterDir() == null ? "no adapter" : plan.adapterDir().toString());
+    this.aligner = aligner;
     this.promptLength = plan.prompt() != null && !plan.model().pooling().includePrompt()
         ? tokenizer.promptLength(plan.prompt()) : 0;
+    this.tokenWidth = tokenWidth;
+    this.dimension = dimension;
   }
 
   /**
    * Loads a model directory and an optional adapter.
    *
-   * @param modelDir a sentence-transformers (or plain Hugging Face) BERT-family directory
-   * @param adapterDir a PEFT prompt-tuning or P-tuning adapter directory, or {@code null}
+   * @param modelDir a sentence-transformers (or plain Hugging Face) BERT-family directory, or a TorchScript
+   *     directory ({@code model.pt} and {@code tokenizer.json})
+   * @param adapterDir a PEFT prompt-tuning or P-tuning adapter directory, or {@code null}; never with TorchScript
    */
   public static SentenceEncoder load(Path modelDir, Path adapterDir, EncoderOptions options) {
     return load(EncoderPlan.resolve(modelDir, adapterDir, options));
   }
 
-  /** Loads the weights for a validated plan. */
+  /**
+   * Loads the weights for a validated plan. A TorchScript graph also runs once here, on the shortest text, so that a
+   * graph that does not match its directory's description (inputs, output, width, M) fails now, in one line.
+   */
   public static SentenceEncoder load(EncoderPlan plan) {
     long start = System.nanoTime();
     Device device = DeviceChoice.parse(plan.options().device()).resolve();
@@ -83,27 +97,59 @@ public final class SentenceEncoder implements AutoCloseable {
           + " (use float32 there)");
     }
     Path dir = plan.model().path();
-    Tensor prompt = plan.adapterDir() == null ? null
-        : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir).promptEmbeddings();
-    SentenceEncoder encoder = create(plan, new PromptedBertEncoder(
-        BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype), prompt));
-    LOG.info("loaded {}{} on {} ({}) in {} ms: {} layers, hidden {}, {} virtual tokens, max {} real tokens, "
-            + "{} dimensions", dir, plan.adapterDir() == null ? "" : " + adapter " + plan.adapterDir(), device,
-        dtype, (System.nanoTime() - start) / 1_000_000, plan.model().bert().numLayers(),
-        plan.model().bert().hiddenSize(), plan.virtualTokens(), plan.maxRealTokens(), plan.dimension());
+    TokenEncoder network = plan.model().isTorchScript()
+        ? TorchScriptEncoder.load(plan.model().torchScript(), device)
+        : loadNative(plan, device, dtype);
+    SentenceEncoder encoder = create(plan, network);
+    LOG.info("loaded {}{} on {} ({}) in {} ms: {}, {} virtual tokens{}, max {} real tokens, {} dimensions", dir,
+        plan.adapterDir() == null ? "" : " + adapter " + plan.adapterDir(), device, network.dtype(),
+        (System.nanoTime() - start) / 1_000_000, describeNetwork(plan, encoder.tokenWidth),
+        encoder.aligner.virtualTokens(), encoder.aligner.declared() ? "" : " (detected)",
+        encoder.tokenizer.maxLength(), encoder.dimension);
     return encoder;
   }
 
-  /** Wraps a loaded network with the plan's tokenizer, pooling and output modules; closes the network on failure. */
+  private static TokenEncoder loadNative(EncoderPlan plan, Device device, DataType dtype) {
+    Path dir = plan.model().path();
+    Tensor prompt = plan.adapterDir() == null ? null
+        : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir).promptEmbeddings();
+    return new PromptedBertEncoder(BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype), prompt);
+  }
+
+  private static String describeNetwork(EncoderPlan plan, int tokenWidth) {
+    if (plan.model().isTorchScript()) {
+      return "TorchScript graph with " + plan.model().torchScript().inputCount() + " inputs, hidden " + tokenWidth;
+    }
+    return plan.model().bert().numLayers() + " layers, hidden " + plan.model().bert().hiddenSize();
+  }
+
+  /**
+   * Wraps a loaded network with the plan's tokenizer, pooling and output modules; closes the network on failure.
+   * A TorchScript graph is run once here (see {@link GraphCheck#probe}).
+   */
   static SentenceEncoder create(EncoderPlan plan, TokenEncoder model) {
     TextTokenizer tokenizer = null;
     try {
-      tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), plan.maxRealTokens(), plan.model().doLowerCase());
+      VirtualTokenPolicy policy = plan.options().virtualTokens();
+      MaskAligner aligner = plan.declaresVirtualTokens()
+          ? new MaskAligner(plan.virtualTokens(), policy, plan.virtualTokenSource())
+          : MaskAligner.detecting(policy, plan.virtualTokenSource());
+      int tokenWidth = plan.model().pooling().dimension();
+      int dimension = plan.dimension();
+      if (plan.model().isTorchScript()) {
+        tokenWidth = GraphCheck.probe(model, plan.model(), aligner, tokenWidth);
+        if (dimension == 0) {
+          dimension = GraphCheck.meanPoolingDimension(tokenWidth, plan.options().truncateDim());
+        }
+      }
+      // Virtual tokens detected by the probe must fit the position table beside the real ones, as declared ones do.
+      int maxReal = plan.maxRealTokens(aligner.virtualTokens());
+      tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), maxReal, plan.model().doLowerCase());
       List<Object> stages = new ArrayList<>();
       for (OutputModule m : plan.model().outputModules()) {
         stages.add(m instanceof DenseConfig d ? DenseLayer.load(d, model.manager()) : m);
       }
-      return new SentenceEncoder(plan, model, tokenizer, List.copyOf(stages));
+      return new SentenceEncoder(plan, model, tokenizer, List.copyOf(stages), aligner, tokenWidth, dimension);
     } catch (RuntimeException e) {
       if (tokenizer != null) {
         tokenizer.close();
@@ -120,7 +166,7 @@ public final class SentenceEncoder implements AutoCloseable {
 
   /** @return the width of the vectors produced */
   public int dimension() {
-    return plan.dimension();
+    return dimension;
   }
 
   /** @return the device the model runs on */
@@ -150,7 +196,7 @@ public final class SentenceEncoder implements AutoCloseable {
    * {@link Embedding#failed} entry for a text that cannot be encoded, so that one bad row never fails the others.
    * Callers bound memory by the size of the list they pass (a window of a partition, say).
    *
-   * @throws MaskAlignmentException if the model's output does not fit the declared virtual tokens
+   * @throws MaskAlignmentException if the model's output does not fit the virtual tokens, declared or detected
    * @throws IllegalStateException if every row fails: the fault is the encoder's, not the rows'
    */
   public List<Embedding> encode(List<String> texts) {
@@ -170,7 +216,7 @@ public final class SentenceEncoder implements AutoCloseable {
     }
     int[] lengths = new int[count];
     for (int j = 0; j < count; j++) {
-      lengths[j] = tokens.get(present[j]).length() + plan.virtualTokens();
+      lengths[j] = tokens.get(present[j]).length() + aligner.virtualTokens();
     }
     TokenBudgetBatcher batcher = new TokenBudgetBatcher(plan.options().batchSize(), plan.options().maxBatchTokens());
     for (int[] batch : batcher.plan(lengths)) {
@@ -272,6 +318,7 @@ public final class SentenceEncoder implements AutoCloseable {
     try (NDManager scope = model.manager().newSubManager()) {
       NDArray tokens = model.forward(scope.create(ids, shape), scope.create(types, shape),
           scope.create(attention, shape));
+      GraphCheck.checkWidth(tokens.getShape().get(2), tokenWidth, plan.model().path());
       AlignedMask poolingMask = aligner.align(realLengths, padded, (int) tokens.getShape().get(1), promptLength);
       NDArray x = pooler.pool(tokens, poolingMask);
       tokens.close();

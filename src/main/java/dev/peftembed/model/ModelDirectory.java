@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,8 +17,12 @@ import org.slf4j.LoggerFactory;
  * Everything a sentence-transformers model directory says about how to encode text, read from its configs alone
  * (no weights), so that it can be validated on a Spark driver before any task runs.
  *
+ * <p>Two kinds of directory are read: safetensors weights with {@code config.json}, run by our own BERT encoder, and
+ * a TorchScript graph ({@code model.pt} and no safetensors), run as it is. Both share the sentence-transformers
+ * configs (modules, pooling, Dense, Normalize, max_seq_length, prompts) and {@code tokenizer.json}.
+ *
  * @param path the model directory
- * @param bert the encoder's architecture
+ * @param bert the encoder's architecture; {@code null} for a TorchScript directory
  * @param tokenizerFile {@code tokenizer.json}
  * @param maxSeqLength real-token limit from {@code sentence_bert_config.json}; it wins over tokenizer.json's own
  * @param doLowerCase whether sentence-transformers lower-cases texts before tokenizing
@@ -25,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * @param outputModules Dense and Normalize modules after pooling, in order
  * @param prompts named text prompts from {@code config_sentence_transformers.json}
  * @param defaultPromptName the prompt applied when none is asked for, or {@code null}
+ * @param torchScript the graph's interface for a TorchScript directory, else {@code null}
  */
 public record ModelDirectory(
     Path path,
@@ -35,7 +41,8 @@ public record ModelDirectory(
     PoolingConfig pooling,
     List<OutputModule> outputModules,
     Map<String, String> prompts,
-    String defaultPromptName) {
+    String defaultPromptName,
+    TorchScriptConfig torchScript) {
 
   private static final Logger LOG = LoggerFactory.getLogger(ModelDirectory.class);
 
@@ -43,6 +50,9 @@ public record ModelDirectory(
   private static final String POOLING = "sentence_transformers.models.Pooling";
   private static final String DENSE = "sentence_transformers.models.Dense";
   private static final String NORMALIZE = "sentence_transformers.models.Normalize";
+
+  /** The real-token limit of a TorchScript directory that states none: BERT's usual position table. */
+  static final int TORCHSCRIPT_DEFAULT_MAX_SEQ_LENGTH = 512;
 
   /**
    * Reads and cross-checks every config of a model directory.
@@ -54,18 +64,41 @@ public record ModelDirectory(
       throw new ModelFormatException(dir, "model directory not found (expected a sentence-transformers or "
           + "Hugging Face model directory with config.json, model.safetensors and tokenizer.json)");
     }
+    if (TorchScriptConfig.isTorchScriptDirectory(dir)) {
+      Path tokenizer = requireTokenizer(dir);
+      TorchScriptConfig graph = TorchScriptConfig.read(dir);
+      return readConfigs(dir, null, graph, tokenizer, graph.hiddenSize(), graph.maxPositions(),
+          () -> TokenizerJson.truncationMaxLength(tokenizer).orElse(TORCHSCRIPT_DEFAULT_MAX_SEQ_LENGTH));
+    }
     Path configFile = dir.resolve("config.json");
     BertConfig bert = BertConfig.read(configFile);
+    Path tokenizer = requireTokenizer(dir);
+    if (!Files.isRegularFile(dir.resolve("model.safetensors"))
+        && !Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
+      throw new ModelFormatException(dir, Checkpoint.noSafetensorsMessage(dir, "model"));
+    }
+    return readConfigs(dir, bert, null, tokenizer, bert.hiddenSize(), bert.maxPositions(),
+        () -> defaultMaxSeqLength(dir, bert));
+  }
+
+  private static Path requireTokenizer(Path dir) {
     Path tokenizer = dir.resolve("tokenizer.json");
     if (!Files.isRegularFile(tokenizer)) {
       throw new ModelFormatException(tokenizer, "file not found (expected the fast tokenizer saved by Hugging Face "
           + "tokenizers)");
     }
-    if (!Files.isRegularFile(dir.resolve("model.safetensors"))
-        && !Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
-      throw new ModelFormatException(dir, Checkpoint.noSafetensorsMessage(dir, "model"));
-    }
+    return tokenizer;
+  }
 
+  /**
+   * Reads the sentence-transformers configs both kinds of directory share.
+   *
+   * @param hiddenSize the token-embedding width, or 0 when only running the graph tells
+   * @param maxPositions the position table's size, or 0 when unknown
+   * @param defaultMaxSeq the real-token limit when sentence_bert_config.json states none
+   */
+  private static ModelDirectory readConfigs(Path dir, BertConfig bert, TorchScriptConfig graph, Path tokenizer,
+      int hiddenSize, int maxPositions, IntSupplier defaultMaxSeq) {
     PoolingConfig pooling;
     List<OutputModule> outputs = new ArrayList<>();
     Path modulesFile = dir.resolve("modules.json");
@@ -74,11 +107,11 @@ public record ModelDirectory(
     } else {
       LOG.warn("{} has no modules.json: not a sentence-transformers directory, falling back to mean pooling as "
           + "sentence-transformers does", dir);
-      pooling = PoolingConfig.meanOf(bert.hiddenSize());
+      pooling = PoolingConfig.meanOf(hiddenSize);
     }
-    if (pooling.dimension() != bert.hiddenSize()) {
+    if (hiddenSize > 0 && pooling.dimension() != hiddenSize) {
       throw new ModelFormatException(dir.resolve("1_Pooling/config.json"), "word_embedding_dimension "
-          + pooling.dimension() + " disagrees with hidden_size " + bert.hiddenSize() + " in config.json");
+          + pooling.dimension() + " disagrees with hidden_size " + hiddenSize + " in config.json");
     }
     checkOutputWidths(pooling.outputDimension(), outputs);
 
@@ -87,15 +120,17 @@ public record ModelDirectory(
     Path stConfig = dir.resolve("sentence_bert_config.json");
     if (Files.isRegularFile(stConfig)) {
       JsonNode n = JsonFiles.read(stConfig);
-      maxSeq = JsonFiles.optInt(n, "max_seq_length", defaultMaxSeqLength(dir, bert), stConfig);
+      maxSeq = JsonFiles.optInt(n, "max_seq_length", defaultMaxSeq.getAsInt(), stConfig);
       lower = JsonFiles.optBoolean(n, "do_lower_case", false, stConfig);
       if (maxSeq <= 1) {
         throw new ModelFormatException(stConfig, "max_seq_length must be at least 2, found " + maxSeq);
       }
     } else {
-      maxSeq = defaultMaxSeqLength(dir, bert);
+      maxSeq = defaultMaxSeq.getAsInt();
     }
-    maxSeq = Math.min(maxSeq, bert.maxPositions());
+    if (maxPositions > 0) {
+      maxSeq = Math.min(maxSeq, maxPositions);
+    }
 
     Map<String, String> prompts = Map.of();
     String defaultPrompt = null;
@@ -110,7 +145,7 @@ public record ModelDirectory(
       }
     }
     return new ModelDirectory(dir, bert, tokenizer, maxSeq, lower, pooling, List.copyOf(outputs), prompts,
-        defaultPrompt);
+        defaultPrompt, graph);
   }
 
   private static PoolingConfig readModules(Path dir, Path modulesFile, List<OutputModule> outputs) {
@@ -208,6 +243,11 @@ public record ModelDirectory(
       }
     }
     return w;
+  }
+
+  /** @return whether this is a TorchScript directory, run as its graph says rather than by our BERT encoder */
+  public boolean isTorchScript() {
+    return torchScript != null;
   }
 
   /** @return whether the model ends in a Normalize module */

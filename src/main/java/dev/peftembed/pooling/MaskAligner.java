@@ -9,11 +9,26 @@ package dev.peftembed.pooling;
  * aligned by prepending M positions, attended under {@link VirtualTokenPolicy#INCLUDE} and not under
  * {@link VirtualTokenPolicy#EXCLUDE}. The text-prompt exclusion of sentence-transformers ({@code include_prompt =
  * false}) applies to the real tokens, never to the virtual ones.
+ *
+ * <p>M is either declared (by the adapter we apply, or by the adapter_config.json of a TorchScript graph) and then
+ * checked on every batch, or undeclared and then detected from the first batch as output length minus mask length,
+ * logged once, and checked on every later batch. Thread-safe: one aligner serves every task thread.
  */
 public final class MaskAligner {
-  private final int virtualTokens;
+  /**
+   * The largest M believed. Prompt-tuning adapters use tens to a few hundred virtual tokens and BERT-family position
+   * tables have 512 rows; a bigger difference means the output is not token embeddings. A bound relative to the
+   * mask would be wrong: a batch of empty texts has masks of 2 ([CLS] [SEP]) and still M virtual tokens.
+   */
+  public static final int MAX_VIRTUAL_TOKENS = 1024;
+
+  private final VirtualTokenCount count;
   private final VirtualTokenPolicy policy;
-  private final String source;
+
+  private MaskAligner(VirtualTokenCount count, VirtualTokenPolicy policy) {
+    this.count = count;
+    this.policy = policy;
+  }
 
   /**
    * @param virtualTokens M, declared by the adapter (0 without one)
@@ -21,17 +36,27 @@ public final class MaskAligner {
    * @param source where M was declared (the adapter's path), for error messages
    */
   public MaskAligner(int virtualTokens, VirtualTokenPolicy policy, String source) {
-    if (virtualTokens < 0) {
-      throw new IllegalArgumentException("virtual token count must be non-negative, got " + virtualTokens);
-    }
-    this.virtualTokens = virtualTokens;
-    this.policy = policy;
-    this.source = source;
+    this(VirtualTokenCount.declared(virtualTokens, source), policy);
   }
 
-  /** @return M */
+  /**
+   * An aligner for a model whose M nobody declared: the first batch shows it, every later batch must agree.
+   *
+   * @param policy whether virtual tokens take part in pooling
+   * @param source the model whose output shows M, for the log line and error messages
+   */
+  public static MaskAligner detecting(VirtualTokenPolicy policy, String source) {
+    return new MaskAligner(VirtualTokenCount.detected(source), policy);
+  }
+
+  /** @return M: the declared one, the one detected so far, or 0 before the first batch of an undeclared M */
   public int virtualTokens() {
-    return virtualTokens;
+    return count.current();
+  }
+
+  /** @return whether M was declared rather than detected from the output */
+  public boolean declared() {
+    return count.isDeclared();
   }
 
   /** @return the policy */
@@ -44,13 +69,12 @@ public final class MaskAligner {
    * @param paddedLength the real-token length of the padded batch
    * @param outputLength positions per row in the model's output
    * @param promptLength leading real tokens ([CLS] plus a text prompt) to leave out of pooling, or 0
-   * @throws MaskAlignmentException if the output length is not M + paddedLength
+   * @throws MaskAlignmentException if the output is shorter than the mask, longer by implausibly many positions,
+   *     or longer by another M than the declared one (or, undeclared, than the first batch's)
    */
   public AlignedMask align(int[] realLengths, int paddedLength, int outputLength, int promptLength) {
-    if (outputLength != paddedLength + virtualTokens) {
-      throw new MaskAlignmentException(outputLength, paddedLength, virtualTokens, source);
-    }
     int batch = realLengths.length;
+    int virtualTokens = count.of(batch, paddedLength, outputLength);
     float[] values = new float[batch * outputLength];
     int[] last = new int[batch];
     float virtual = policy == VirtualTokenPolicy.INCLUDE ? 1f : 0f;
