@@ -77,8 +77,8 @@ class PeftEmbedderValidationSuite extends AnyFunSuite with LocalSparkSession {
     assert(stage.getDevice == "auto" && stage.getDtype == "float32" && stage.getOutputType == "array")
     assert(stage.getVirtualTokens == "include" && stage.getNormalize == "model" && stage.getTruncateDim == 0)
     assert(stage.getPrompt == null && stage.getPromptName == "")
-    assert(stage.getNumTokensCol == "" && stage.getTruncatedCol == "")
-    assert(stage.params.length == 17)
+    assert(stage.getNumTokensCol == "" && stage.getTruncatedCol == "" && stage.getErrorCol == "")
+    assert(stage.params.length == 18)
     assert(stage.explainParams().contains("batchSize: the most rows per forward pass (>= 1) (default: 64)"))
   }
 
