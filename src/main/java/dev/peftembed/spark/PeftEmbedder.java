@@ -217,7 +217,7 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
         adapter == null ? null : ModelLocator.localize(adapter), options);
     LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
         getOutputCol(), plan.model().path(), adapter == null ? "" : " + adapter " + plan.adapterDir(),
-        plan.dimension(), plan.maxRealTokens(), options.device());
+        plan.dimension() > 0 ? plan.dimension() : "(the graph's)", plan.maxRealTokens(), options.device());
     PartitionEmbedder embed = new PartitionEmbedder(model, adapter, options, layout, WINDOW_ROWS, loadCounter(sc));
     return dataset.toDF().mapPartitions(embed, Encoders.row(layout.schema()));
   }
