@@ -9,6 +9,7 @@ import org.apache.spark.sql.functions.{col, size}
 import org.scalatest.{BeforeAndAfterAll, Tag}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
+import scala.jdk.OptionConverters._
 import scala.util.Using
 
 /**
@@ -76,10 +77,22 @@ class StandaloneClusterSuite extends AnyFunSuite with BeforeAndAfterAll {
     Using.resource(Files.walk(dir))(_.sorted(java.util.Comparator.reverseOrder()).forEach(p => Files.delete(p)))
   }
 
+  /** The processes `up` recorded, and the executors their Workers launched. */
+  private def clusterProcesses(): Seq[ProcessHandle] = {
+    val state = work.resolve("cluster")
+    val pidFiles = if (Files.isDirectory(state)) Using.resource(Files.list(state))(_.iterator.asScala.toSeq) else Nil
+    val started = pidFiles.filter(_.getFileName.toString.endsWith(".pid"))
+      .flatMap(f => ProcessHandle.of(Files.readString(f).trim.toLong).toScala)
+    started ++ started.flatMap(_.descendants().iterator.asScala)
+  }
+
   override protected def afterAll(): Unit = {
     try {
+      val processes = clusterProcesses()
       val (code, _) = script("cluster", 120, "down")
       assert(code == 0, "scripts/cluster down failed")
+      val left = processes.filter(_.isAlive).map(_.pid)
+      assert(left.isEmpty, s"still running after scripts/cluster down: pids ${left.mkString(", ")}")
     } finally super.afterAll()
   }
 
