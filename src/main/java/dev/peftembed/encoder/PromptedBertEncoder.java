@@ -23,13 +23,8 @@ public final class PromptedBertEncoder implements TokenEncoder {
    */
   public PromptedBertEncoder(BertModel model, Tensor promptEmbeddings) {
     this.model = model;
-    if (promptEmbeddings == null) {
-      this.prompt = null;
-    } else {
-      try (NDArray rows = model.manager().create(promptEmbeddings.data(), new Shape(promptEmbeddings.shape()))) {
-        this.prompt = rows.toType(model.dtype(), true);
-      }
-    }
+    this.prompt = promptEmbeddings == null ? null : WeightLoader.toDevice(model.manager(), model.dtype(),
+        promptEmbeddings.data(), promptEmbeddings.shape());
   }
 
   @Override

@@ -56,6 +56,18 @@ public final class WeightLoader {
 
   /** @return {@code values} as an array of the model's device and dtype */
   public NDArray toDevice(float[] values, long... shape) {
+    return toDevice(manager, dtype, values, shape);
+  }
+
+  /**
+   * Creates an array owned by {@code manager} from Java values.
+   *
+   * <p>On the CPU, DJL hands libtorch the Java buffer itself, kept alive only by the array that was created from it;
+   * and {@code toType} to the same dtype returns an alias, not a copy. So the created array is kept as it is for
+   * float32, and closed only after a conversion that really copies: closing it under a live alias would let the GC
+   * free memory libtorch still reads (seen as sporadic NaN).
+   */
+  public static NDArray toDevice(NDManager manager, DataType dtype, float[] values, long... shape) {
     NDArray a = manager.create(values, new Shape(shape));
     if (dtype == DataType.FLOAT32) {
       return a;

@@ -42,4 +42,27 @@ class NativeMemorySuite extends AnyFunSuite {
       }
     }
   }
+
+  test("the prompt table stays valid after the garbage collector has run and its memory was reused") {
+    val (adapterDir, _) = TestModels.promptAdapter(model, 8, seed = 8)
+    val texts = java.util.List.of("hello", "a sentence to embed after a collection")
+    Using.resource(SentenceEncoder.load(model.dir, adapterDir, EncoderOptions.defaults().withDevice("cpu",
+        "float32"))) { encoder =>
+      val before = encoder.encode(texts).asScala.map(_.vector.clone).toSeq
+      for (_ <- 0 until 5) {
+        System.gc()
+        // Freed native buffers of the prompt's size are handed out again, filled with NaN bit patterns.
+        val junk = (0 until 2000).map { _ =>
+          val b = java.nio.ByteBuffer.allocateDirect(8 * 384 * 4)
+          while (b.hasRemaining) b.put(0xFF.toByte)
+          b
+        }
+        assert(junk.nonEmpty)
+        Thread.sleep(50)
+      }
+      val after = encoder.encode(texts).asScala.map(_.vector).toSeq
+      after.zip(before).foreach { case (a, b) => assert(a.sameElements(b), "vectors changed after a GC") }
+    }
+  }
 }
+
