@@ -12,7 +12,7 @@ peft_embed_build() {
   fi
   echo "peft-embed: building (first run, or sources changed) ..." >&2
   (cd "$ROOT" && mvn -q -B -DskipTests compile dependency:build-classpath \
-      -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=compile) >&2
+      -Dmdep.outputFile=target/classpath.txt -DincludeScope=compile) >&2
   touch "$stamp"
 }
 
