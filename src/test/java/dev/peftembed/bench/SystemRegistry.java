@@ -10,7 +10,7 @@ import java.util.List;
  * so that every system is closed once, in reverse order of opening.
  */
 final class SystemRegistry implements AutoCloseable {
-  /** The systems that run in the benchmark's own JVM, in table order. */
+  /** The systems that encode texts in-process (each in its own worker JVM), in table order. */
   static final List<String> IN_PROCESS = List.of("a", "b", "c", "d");
 
   /** Spark NLP's batch size, the one system c copies. */
