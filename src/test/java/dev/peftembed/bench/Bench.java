@@ -56,6 +56,10 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--seed", description = "Corpus seed (default ${DEFAULT-VALUE}).")
   long seed = CorpusGenerator.DEFAULT_SEED;
 
+  @Option(names = "--max-rss-mb", paramLabel = "MiB",
+      description = "Stop a benchmark JVM whose resident memory passes this, failing the run (default 8192).")
+  double maxRssMb = BenchSettings.DEFAULT_MAX_RSS_MB;
+
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default ${DEFAULT-VALUE}).")
   Path out = Path.of("bench", "results");
 
@@ -94,7 +98,7 @@ public final class Bench implements Callable<Integer> {
     }
     long[] rows = sparkRows != null ? sparkRows
         : quick ? BenchSettings.QUICK_SPARK_ROWS : BenchSettings.FULL_SPARK_ROWS;
-    return new BenchSettings(selected, sizes, repetitions, rows, sparkKind, seed, out,
+    return new BenchSettings(selected, sizes, repetitions, rows, sparkKind, seed, maxRssMb, out,
         machine != null ? machine : info.fileSafeHost());
   }
 }

@@ -45,7 +45,8 @@ final class BenchRun {
       LOG.info("running the Spark stage on {} rows of the {} corpus", Arrays.toString(settings.sparkRows()),
           settings.sparkCorpus().label());
       spark = ChildJvm.run(SparkStageBench.class, new SparkStageBench.Request(settings.sparkCorpus().label(),
-          settings.sparkRows(), settings.repetitions(), settings.seed()), SparkStageBench.Result.class,
+          settings.sparkRows(), settings.repetitions(), settings.seed(), settings.maxRssMb()),
+          SparkStageBench.Result.class,
           SPARK_CHILD_TIMEOUT);
       rows.addAll(sparkRows(spark));
     }
@@ -67,11 +68,12 @@ final class BenchRun {
     try {
       for (String id : ids) {
         LOG.info("starting the worker JVM of system {}", id);
-        workers.add(WorkerClient.start(new SystemWorker.Start(id, sizes, settings.seed())));
+        workers.add(WorkerClient.start(new SystemWorker.Start(id, sizes, settings.seed(), settings.maxRssMb())));
       }
       if (matmulSelected) {
         LOG.info("starting the worker JVM of the matmul probe");
-        matmul = WorkerClient.start(new SystemWorker.Start(SystemWorker.MATMUL, Map.of(), settings.seed()));
+        matmul = WorkerClient.start(new SystemWorker.Start(SystemWorker.MATMUL, Map.of(), settings.seed(),
+            settings.maxRssMb()));
       }
       LOG.info("running {} on {}: warm-up and {} interleaved rounds", ids, sizes, settings.repetitions());
       InterleavedRunner.Result result = new InterleavedRunner(workers, List.copyOf(corpora.keySet()), matmul,

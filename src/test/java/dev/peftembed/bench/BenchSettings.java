@@ -17,11 +17,12 @@ import java.util.TreeSet;
  * @param sparkRows row counts for system e, each one job, ascending
  * @param sparkCorpus the corpus system e's rows are drawn from
  * @param seed the corpus seed
+ * @param maxRssMb resident memory past which a benchmark JVM stops itself and the run fails
  * @param outDir where the CSV, PNG and JSON go
  * @param machine the machine name in file names
  */
 record BenchSettings(Set<String> systems, Map<CorpusKind, Integer> corpora, int repetitions, long[] sparkRows,
-    CorpusKind sparkCorpus, long seed, Path outDir, String machine) {
+    CorpusKind sparkCorpus, long seed, double maxRssMb, Path outDir, String machine) {
 
   /** The figures a full run publishes: under 20 minutes on 2 cores. */
   static final int FULL_TEXTS = 500;
@@ -32,6 +33,12 @@ record BenchSettings(Set<String> systems, Map<CorpusKind, Integer> corpora, int 
   static final int QUICK_TEXTS = 100;
   static final int QUICK_LONG_TEXTS = 20;
   static final long[] QUICK_SPARK_ROWS = {1_000, 5_000};
+
+  /**
+   * The default memory limit of each benchmark JVM: four times the issue's 2 GB target for encode, and small enough
+   * that the five JVMs of a run fit a 24 GiB machine even when one of them leaks.
+   */
+  static final double DEFAULT_MAX_RSS_MB = 8192;
 
   /** The minimum: a median of at least 5 repetitions. */
   static final int DEFAULT_REPETITIONS = 5;
@@ -45,6 +52,9 @@ record BenchSettings(Set<String> systems, Map<CorpusKind, Integer> corpora, int 
       if (!ALL_SYSTEMS.contains(s)) {
         throw new IllegalArgumentException("unknown system \"" + s + "\" (known: " + ALL_SYSTEMS + ")");
       }
+    }
+    if (maxRssMb <= 0) {
+      throw new IllegalArgumentException("the memory limit must be positive, got " + maxRssMb);
     }
     if (repetitions < 1) {
       throw new IllegalArgumentException("repetitions must be at least 1, got " + repetitions);

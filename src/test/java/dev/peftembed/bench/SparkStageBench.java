@@ -38,8 +38,9 @@ public final class SparkStageBench {
    * @param rows the row counts to run, each once, in the order given
    * @param baselineRepetitions empty jobs per row count; their median is subtracted
    * @param seed the corpus seed
+   * @param maxRssMb the resident memory past which this JVM stops itself
    */
-  public record Request(String corpus, long[] rows, int baselineRepetitions, long seed) {}
+  public record Request(String corpus, long[] rows, int baselineRepetitions, long seed, double maxRssMb) {}
 
   /**
    * @param rows rows embedded
@@ -81,6 +82,7 @@ public final class SparkStageBench {
   }
 
   static Result measure(Request request) {
+    MemoryGuard.watch(request.maxRssMb(), "the Spark stage (system e)");
     CorpusKind kind = CorpusKind.parse(request.corpus());
     CorpusGenerator generator = BenchModel.resolveDefault().generator(request.seed());
     SparkSession spark = SparkSession.builder()

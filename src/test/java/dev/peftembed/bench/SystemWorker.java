@@ -37,8 +37,9 @@ public final class SystemWorker {
    * @param system a, b, c, d or f
    * @param corpora texts per corpus label; the worker generates the same corpora as the parent
    * @param seed the corpus seed
+   * @param maxRssMb the resident memory past which the worker stops itself
    */
-  public record Start(String system, Map<String, Integer> corpora, long seed) {}
+  public record Start(String system, Map<String, Integer> corpora, long seed, double maxRssMb) {}
 
   /**
    * @param system the system's letter
@@ -80,6 +81,7 @@ public final class SystemWorker {
   }
 
   private static void serve(Start start, PrintStream protocol) throws IOException {
+    MemoryGuard.watch(start.maxRssMb(), "system " + start.system());
     BenchModel model = BenchModel.resolveDefault();
     Map<String, Corpus> corpora = new LinkedHashMap<>();
     if (!start.system().equals(MATMUL)) {

@@ -15,12 +15,14 @@ import java.util.concurrent.TimeUnit;
 final class WorkerClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  private final String system;
   private final Process process;
   private final BufferedReader out;
   private final Writer in;
   private final SystemWorker.Ready ready;
 
-  private WorkerClient(Process process) throws IOException {
+  private WorkerClient(String system, Process process) throws IOException {
+    this.system = system;
     this.process = process;
     this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     this.in = process.outputWriter(StandardCharsets.UTF_8);
@@ -35,7 +37,7 @@ final class WorkerClient implements AutoCloseable {
       Process process = ChildJvm.command(SystemWorker.class, request.toString())
           .redirectError(ProcessBuilder.Redirect.INHERIT).start();
       try {
-        return new WorkerClient(process);
+        return new WorkerClient(start.system(), process);
       } catch (IOException | RuntimeException e) {
         process.destroyForcibly();
         throw e;
@@ -74,7 +76,7 @@ final class WorkerClient implements AutoCloseable {
       in.flush();
       return read(SystemWorker.Reply.class);
     } catch (IOException e) {
-      throw new UncheckedIOException("worker " + ready.system() + " stopped answering", e);
+      throw new UncheckedIOException("the worker of system " + system + " stopped answering", e);
     }
   }
 
@@ -86,7 +88,17 @@ final class WorkerClient implements AutoCloseable {
       }
       System.err.println(line);
     }
-    throw new IllegalStateException("a benchmark worker exited early (its log is above)");
+    throw new IllegalStateException("the worker of system " + system + " exited early" + exitCode()
+        + " (its log is above)");
+  }
+
+  private String exitCode() {
+    try {
+      return process.waitFor(10, TimeUnit.SECONDS) ? " with exit code " + process.exitValue() : "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
   }
 
   /** Asks the worker to quit and waits for it; kills it if it does not exit within a minute. */
