@@ -15,13 +15,14 @@ import java.util.List;
 /**
  * System b: langchain4j's in-process all-MiniLM-L6-v2, used as its documentation shows: the no-argument
  * constructor and {@code embedAll} over text segments. It embeds one text per ONNX Runtime call, spread over a
- * thread pool of one thread per core, and reads at most the first {@link #tokenLimit()} tokens of a text (the
- * truncation its tokenizer.json sets), where sentence-transformers reads 256.
+ * thread pool of one thread per core, and reads at most the first 128 tokens of a text (the truncation its
+ * tokenizer.json sets, read from there), where sentence-transformers reads 256.
  */
 final class LangchainModel implements EmbeddingSystem {
   private static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
 
   private final EmbeddingModel model = new AllMiniLmL6V2EmbeddingModel();
+  /** The most tokens of one text the model reads, [CLS] and [SEP] included. */
   private final int tokenLimit = readTokenLimit();
 
   @Override
@@ -55,11 +56,6 @@ final class LangchainModel implements EmbeddingSystem {
       real += Math.min(n, tokenLimit);
     }
     return new TokenCount(real, real);
-  }
-
-  /** @return the most tokens of one text the model reads, [CLS] and [SEP] included */
-  int tokenLimit() {
-    return tokenLimit;
   }
 
   @Override

@@ -56,15 +56,23 @@ class CorpusGeneratorSuite extends AnyFunSuite with BeforeAndAfterAll {
     }
   }
 
+  test("every profile stays within its declared bounds, which are the issue's") {
+    assert((CorpusKind.SHORT.minTokens, CorpusKind.SHORT.maxTokens) == (8, 20))
+    assert((CorpusKind.MIXED.minTokens, CorpusKind.MIXED.maxTokens) == (5, 256))
+    assert((CorpusKind.LONG.minTokens, CorpusKind.LONG.maxTokens) == (200, 256))
+    for (kind <- CorpusKind.values) {
+      assert(generator.corpus(kind, n).tokenLengths.forall(l => l >= kind.minTokens && l <= kind.maxTokens),
+        kind.label)
+    }
+  }
+
   test("short: 8–20 tokens, every length drawn") {
     val lengths = generator.corpus(CorpusKind.SHORT, n).tokenLengths.toSeq
-    assert(lengths.forall(l => l >= 8 && l <= 20))
     assert(lengths.toSet == (8 to 20).toSet)
   }
 
   test("mixed: log-normal within 5–256, median about 40, a real tail of long texts") {
     val lengths = generator.corpus(CorpusKind.MIXED, n).tokenLengths.toSeq
-    assert(lengths.forall(l => l >= 5 && l <= 256))
     val m = median(lengths)
     assert(m >= 36 && m <= 44, s"median $m")
     // Log-normal, not symmetric: the mean sits above the median, and about 1 text in 10 is over 100 tokens.
@@ -80,7 +88,7 @@ class CorpusGeneratorSuite extends AnyFunSuite with BeforeAndAfterAll {
 
   test("long: 200–256 tokens, never over the model's limit, so nothing is truncated") {
     val c = generator.corpus(CorpusKind.LONG, n)
-    assert(c.tokenLengths.forall(l => l >= 200 && l <= 256))
+    assert(c.tokenLengths.forall(_ <= model.plan.maxRealTokens))
     assert(tokenizer.encode(c.texts).asScala.forall(!_.truncated))
   }
 
