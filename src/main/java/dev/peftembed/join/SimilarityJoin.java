@@ -5,7 +5,7 @@ import org.apache.spark.sql.Row;
 
 /**
  * Similarity joins over embedding columns: for each left row, the right rows whose vectors are most similar by cosine
- * (top k, at least a threshold, or both).
+ * (top k, at least a threshold, or both), exactly or through LSH.
  *
  * <p>Vectors need not be unit length: they are normalized first. Rows with a null, empty, zero or non-finite vector
  * take no part and are counted as skipped. Ids must be unique and non-null.
@@ -41,9 +41,8 @@ public final class SimilarityJoin {
   }
 
   static JoinResult run(EmbeddingTable left, EmbeddingTable right, boolean self, JoinOptions options) {
-    if (options.method() != JoinMethod.EXACT) {
-      throw new IllegalArgumentException("only the exact method is available so far");
-    }
-    return ExactJoin.run(left, right, self, options);
+    return options.method() == JoinMethod.EXACT
+        ? ExactJoin.run(left, right, self, options)
+        : LshJoin.run(left, right, self, options);
   }
 }

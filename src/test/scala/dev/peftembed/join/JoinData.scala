@@ -18,6 +18,13 @@ object JoinData {
     base.map(x => (x / norm + rnd.nextGaussian() * spread / math.sqrt(base.length)).toFloat)
   }
 
+  /** `n` rows around `clusters` random centres, each moved by noise of about `spread`: neighbours are cluster-mates. */
+  def clustered(rnd: Random, n: Int, clusters: Int, dim: Int, spread: Double, firstId: Long = 0):
+      IndexedSeq[(Long, Array[Float])] = {
+    val centres = Array.fill(clusters)(gaussian(rnd, dim))
+    (0 until n).map(i => (firstId + i) -> near(rnd, centres(rnd.nextInt(clusters)), spread))
+  }
+
   /**
    * The rows as a Parquet table, as a join meets them in use. (A table made from a local collection is planned as a
    * local relation, which Spark's optimizer evaluates on the driver every time a plan over it is optimized.)
