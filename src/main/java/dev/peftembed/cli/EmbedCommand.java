@@ -113,7 +113,7 @@ final class EmbedCommand implements Callable<Integer> {
     SaveMode saveMode = saveMode(mode);
     // Stop only a session this command started: embedded in a larger application, the session is the host's.
     boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-    SparkSession spark = session();
+    SparkSession spark = session(master, sparkConf);
     try {
       if (model == null && !spark.sparkContext().isLocal()) {
         stage.setModelPath(defaultModelForExecutors());
@@ -135,7 +135,8 @@ final class EmbedCommand implements Callable<Integer> {
     }
   }
 
-  private SparkSession session() {
+  /** The session of a command: the running one if any, else one on {@code master} with the extra configuration. */
+  static SparkSession session(String master, Map<String, String> sparkConf) {
     SparkSession.Builder builder = SparkSession.builder().appName("peft-embed")
         .config("spark.ui.showConsoleProgress", "false");
     if (System.getProperty("spark.master") == null) {

@@ -106,7 +106,12 @@ public final class EmbedJob {
     }
   }
 
-  static Dataset<Row> read(SparkSession spark, String input, InputFormat format, String textCol) {
+  /**
+   * Reads a table the way {@code embed} reads its input; {@code similar} reads its inputs with it too.
+   *
+   * @param textCol the column a plain-text input's lines go to
+   */
+  public static Dataset<Row> read(SparkSession spark, String input, InputFormat format, String textCol) {
     return switch (format) {
       case JSONL -> spark.read().json(input);
       case PARQUET -> spark.read().parquet(input);
