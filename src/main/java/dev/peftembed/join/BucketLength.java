@@ -3,7 +3,6 @@ package dev.peftembed.join;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.min;
 
-import java.util.Arrays;
 import java.util.Locale;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -143,7 +144,7 @@ final class ExactJoin {
   }
 
   /** Maps each element lazily. */
-  private record MappedIterator<A, B>(Iterator<A> source, java.util.function.Function<A, B> map)
+  private record MappedIterator<A, B>(Iterator<A> source, Function<A, B> map)
       implements Iterator<B> {
     @Override
     public boolean hasNext() {

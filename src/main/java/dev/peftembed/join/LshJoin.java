@@ -39,10 +39,10 @@ final class LshJoin {
     Sides.checkCompatible(left, right, ls, rs);
     SparkSession spark = left.rowsWithVector().sparkSession();
     long skipped = self ? ls.skipped() : ls.skipped() + rs.skipped();
-    List<Runnable> none = new ArrayList<>();
+    List<Runnable> nothingCached = new ArrayList<>();
     if (ls.vectors() == 0 || rs.vectors() == 0) {
       Dataset<Row> empty = spark.createDataFrame(Collections.emptyList(), JoinOutput.rankedSchema(left.idType()));
-      return new JoinResult(empty, ls.vectors(), rs.vectors(), skipped, "lsh", none);
+      return new JoinResult(empty, ls.vectors(), rs.vectors(), skipped, "lsh", nothingCached);
     }
     int dim = ls.dimension();
     double bucketLength = BucketLength.resolve(left, right, self, options, dim);
@@ -81,7 +81,7 @@ final class LshJoin {
       JavaRDD<Row> rows = matches.map(m -> RowFactory.create(m.leftId(), m.rightId(), m.score()));
       pairs = JoinOutput.ranked(spark.createDataFrame(rows, JoinOutput.pairSchema(left.idType())));
     }
-    return new JoinResult(pairs, ls.vectors(), rs.vectors(), skipped, "lsh", none);
+    return new JoinResult(pairs, ls.vectors(), rs.vectors(), skipped, "lsh", nothingCached);
   }
 
   private static JavaPairRDD<Long, LshBucket.Entry> entries(JavaRDD<LshMember> members) {

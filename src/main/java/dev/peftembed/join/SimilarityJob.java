@@ -6,8 +6,8 @@ import dev.peftembed.job.EmbedJob;
 import dev.peftembed.job.InputFormat;
 import dev.peftembed.job.OutputFormat;
 import java.io.IOException;
+import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -83,7 +83,7 @@ public final class SimilarityJob {
     InputFormat format = given != null ? given : InputFormat.detect(path, hadoop);
     if (format != InputFormat.PARQUET && format != InputFormat.JSONL) {
       throw new IllegalArgumentException(path + ": similar reads parquet or jsonl embeddings, not "
-          + format.name().toLowerCase(java.util.Locale.ROOT));
+          + format.name().toLowerCase(Locale.ROOT));
     }
     return EmbedJob.read(spark, path, format, "text");
   }
