@@ -2,9 +2,7 @@ package dev.peftembed.cli
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.TestModels
-import java.io.{ByteArrayOutputStream, PrintStream}
-import java.nio.charset.StandardCharsets.UTF_8
+import dev.peftembed.testkit.{Console, TestModels}
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
@@ -16,11 +14,8 @@ class EncodeCommandSuite extends AnyFunSuite {
   private val model = TestModels.miniLm
 
   private def run(args: String*): (Int, String) = {
-    val err = new ByteArrayOutputStream()
-    val saved = System.err
-    System.setErr(new PrintStream(err, true, UTF_8))
-    try (Main.run(args: _*), err.toString(UTF_8))
-    finally System.setErr(saved)
+    val (code, _, err) = Console.run(args: _*)
+    (code, err)
   }
 
   test("rows come out in input order, with ids, nulls kept, and floats that round-trip float32 exactly") {

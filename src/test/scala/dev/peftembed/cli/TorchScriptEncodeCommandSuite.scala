@@ -2,10 +2,8 @@ package dev.peftembed.cli
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.TinyPromptBert
+import dev.peftembed.testkit.{Console, TinyPromptBert}
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
-import java.io.{ByteArrayOutputStream, PrintStream}
-import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
@@ -17,11 +15,8 @@ class TorchScriptEncodeCommandSuite extends AnyFunSuite {
   private val texts = TinyPromptBert.texts
 
   private def run(args: String*): (Int, String) = {
-    val err = new ByteArrayOutputStream()
-    val saved = System.err
-    System.setErr(new PrintStream(err, true, UTF_8))
-    try (Main.run(args: _*), err.toString(UTF_8))
-    finally System.setErr(saved)
+    val (code, _, err) = Console.run(args: _*)
+    (code, err)
   }
 
   private lazy val input: Path = Files.write(Files.createTempFile("in", ".jsonl"),

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.cli.Main
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{TestModels, VectorMath}
-import java.io.{ByteArrayOutputStream, PrintStream}
-import java.nio.charset.StandardCharsets.UTF_8
+import dev.peftembed.testkit.{Console, TestModels, VectorMath}
 import java.nio.file.{Files, Path}
 import org.apache.spark.sql.SaveMode
 import org.apache.spark.sql.types.{ArrayType, BooleanType, FloatType, IntegerType}
@@ -127,7 +125,7 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession {
     val in = jsonl(dir, "in.jsonl", texts.take(12).zipWithIndex.map { case (t, i) => (i, t) })
     val conf = Files.writeString(dir.resolve("job.properties"),
       s"model = ${model.dir}\nmax-seq-length = 32\noutput-format = jsonl\n")
-    val (code, out, _) = capture(Main.run("embed", "--config", conf.toString, "--input", in.toString, "--output",
+    val (code, out, _) = Console.capture(Main.run("embed", "--config", conf.toString, "--input", in.toString, "--output",
       dir.resolve("out").toString, "--master", "local[2]"))
     assert(code == 0)
     val summary = json.readTree(out.trim.linesIterator.toSeq.last)
@@ -136,7 +134,7 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession {
       .foreach(k => assert(summary.has(k), k))
     assert(Files.list(dir.resolve("out")).iterator().asScala.exists(_.getFileName.toString.endsWith(".json")))
 
-    val (bad, _, err) = capture(Main.run("embed", "--input", in.toString, "--output", dir.resolve("o2").toString,
+    val (bad, _, err) = Console.capture(Main.run("embed", "--input", in.toString, "--output", dir.resolve("o2").toString,
       "--model", "/no/such/model"))
     assert(bad == 2)
     assert(err.linesIterator.filter(_.startsWith("peft-embed:")).toSeq ==
@@ -147,7 +145,7 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession {
 
   test("with no arguments, the demo embeds the sample corpus, shows neighbours, and can run again") {
     for (_ <- 1 to 2) {
-      val (code, out, _) = capture(Main.run())
+      val (code, out, _) = Console.capture(Main.run())
       assert(code == 0)
       val lines = out.trim.linesIterator.toSeq
       assert(lines.exists(_.startsWith("nearest neighbours")))
@@ -169,18 +167,4 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession {
     Seq("peft-embed-count", EmbedJob.JOB_GROUP).map(g => tracker.getJobIdsForGroup(g).length).sum
   }
 
-  private def capture(body: => Int): (Int, String, String) = {
-    val out = new ByteArrayOutputStream()
-    val err = new ByteArrayOutputStream()
-    val (savedOut, savedErr) = (System.out, System.err)
-    System.setOut(new PrintStream(out, true, UTF_8))
-    System.setErr(new PrintStream(err, true, UTF_8))
-    try {
-      val code = body
-      (code, out.toString(UTF_8), err.toString(UTF_8))
-    } finally {
-      System.setOut(savedOut)
-      System.setErr(savedErr)
-    }
-  }
 }

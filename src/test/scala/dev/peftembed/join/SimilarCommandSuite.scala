@@ -3,8 +3,7 @@ package dev.peftembed.join
 import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 import dev.peftembed.cli.Main
 import dev.peftembed.spark.LocalSparkSession
-import java.io.{ByteArrayOutputStream, PrintStream}
-import java.nio.charset.StandardCharsets.UTF_8
+import dev.peftembed.testkit.Console
 import java.nio.file.{Files, Path}
 import org.apache.spark.sql.DataFrame
 import org.scalatest.funsuite.AnyFunSuite
@@ -38,7 +37,7 @@ class SimilarCommandSuite extends AnyFunSuite with LocalSparkSession {
       json.writeValueAsString(Map("id" -> id, "text" -> t).asJava)
     }.asJava)
     val out = dir.resolve("embedded")
-    val (code, _, err) = capture(Main.run("embed", "--input", input.toString, "--output", out.toString,
+    val (code, _, err) = Console.capture(Main.run("embed", "--input", input.toString, "--output", out.toString,
       "--output-format", "jsonl", "--master", "local[2]"))
     assert(code == 0, err)
     out
@@ -56,7 +55,7 @@ class SimilarCommandSuite extends AnyFunSuite with LocalSparkSession {
 
   private def similar(args: String*): (JsonNode, DataFrame) = {
     val out = dir.resolve(s"out-${System.nanoTime()}")
-    val (code, stdout, err) = capture(Main.run(("similar" +: args) ++ Seq("--output", out.toString,
+    val (code, stdout, err) = Console.capture(Main.run(("similar" +: args) ++ Seq("--output", out.toString,
       "--master", "local[2]"): _*))
     assert(code == 0, err)
     val summary = json.readTree(stdout.trim.linesIterator.toSeq.last)
@@ -133,7 +132,7 @@ class SimilarCommandSuite extends AnyFunSuite with LocalSparkSession {
     val left = corpusOnly.toString
     def error(args: String*): String = {
       val out = dir.resolve(s"err-${System.nanoTime()}")
-      val (code, _, err) = capture(Main.run(("similar" +: args) ++ Seq("--output", out.toString): _*))
+      val (code, _, err) = Console.capture(Main.run(("similar" +: args) ++ Seq("--output", out.toString): _*))
       assert(code == 2 && !Files.exists(out), err)
       err.linesIterator.filter(_.startsWith("peft-embed:")).toSeq.mkString("\n")
     }
@@ -149,22 +148,8 @@ class SimilarCommandSuite extends AnyFunSuite with LocalSparkSession {
     val csv = Files.writeString(dir.resolve("e.csv"), "id,embedding\n1,x\n")
     assert(error("--left", csv.toString, "--k", "1") ==
       s"peft-embed: error: $csv: similar reads parquet or jsonl embeddings, not csv")
-    val (code, _, err) = capture(Main.run("similar", "--left", left, "--k", "1", "--output", left))
+    val (code, _, err) = Console.capture(Main.run("similar", "--left", left, "--k", "1", "--output", left))
     assert(code == 2 && err.contains(s"$left: output already exists (use --mode overwrite or append)"))
   }
 
-  private def capture(body: => Int): (Int, String, String) = {
-    val out = new ByteArrayOutputStream()
-    val err = new ByteArrayOutputStream()
-    val (savedOut, savedErr) = (System.out, System.err)
-    System.setOut(new PrintStream(out, true, UTF_8))
-    System.setErr(new PrintStream(err, true, UTF_8))
-    try {
-      val code = body
-      (code, out.toString(UTF_8), err.toString(UTF_8))
-    } finally {
-      System.setOut(savedOut)
-      System.setErr(savedErr)
-    }
-  }
 }
