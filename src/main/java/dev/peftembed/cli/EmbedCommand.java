@@ -7,15 +7,13 @@ import dev.peftembed.job.OutputFormat;
 import dev.peftembed.onnx.DefaultModel;
 import dev.peftembed.spark.PeftEmbedder;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SaveMode;
-import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -66,10 +64,6 @@ final class EmbedCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE})")
   String mode;
 
-  @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE}); "
-      + "ignored under spark-submit, which sets its own")
-  String master;
-
   @Option(names = "--batch-size", defaultValue = "64", description = "most rows per forward pass")
   int batchSize;
 
@@ -89,8 +83,8 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--progress-seconds", defaultValue = "15", description = "how often to log progress")
   long progressSeconds;
 
-  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "extra Spark configuration, repeatable")
-  Map<String, String> sparkConf = new LinkedHashMap<>();
+  @Mixin
+  SparkFlags spark = new SparkFlags();
 
   @Option(names = "--config", paramLabel = "FILE", description = "properties file of defaults for these options "
       + "(default: conf/peft-embed.properties when present)")
@@ -111,44 +105,21 @@ final class EmbedCommand implements Callable<Integer> {
     InputFormat format = inputFormat == null ? null : InputFormat.parse(inputFormat);
     OutputFormat outFormat = OutputFormat.parse(outputFormat);
     SaveMode saveMode = saveMode(mode);
-    // Stop only a session this command started: embedded in a larger application, the session is the host's.
-    boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-    SparkSession spark = session(master, sparkConf);
-    try {
-      if (model == null && !spark.sparkContext().isLocal()) {
+    return spark.withSession(session -> {
+      if (model == null && !session.sparkContext().isLocal()) {
         stage.setModelPath(defaultModelForExecutors());
       }
       if (demo) {
-        return Demo.run(spark, stage, output, outFormat, saveMode, progressSeconds);
+        return Demo.run(session, stage, output, outFormat, saveMode, progressSeconds);
       }
       if (output == null) {
         throw new IllegalArgumentException("--output is required with --input");
       }
-      JobSummary summary = EmbedJob.run(spark, new EmbedJob.Request(input, format, textCol, idCol, output,
+      JobSummary summary = EmbedJob.run(session, new EmbedJob.Request(input, format, textCol, idCol, output,
           outFormat, saveMode, stage, progressSeconds));
       System.out.println(summary.toJson());
       return 0;
-    } finally {
-      if (ownSession) {
-        spark.stop();
-      }
-    }
-  }
-
-  /** The session of a command: the running one if any, else one on {@code master} with the extra configuration. */
-  static SparkSession session(String master, Map<String, String> sparkConf) {
-    SparkSession.Builder builder = SparkSession.builder().appName("peft-embed")
-        .config("spark.ui.showConsoleProgress", "false");
-    if (System.getProperty("spark.master") == null) {
-      if (!master.startsWith("local")) {
-        // A plain JVM would start the job, but executors would not find these classes: they need the app jar.
-        throw new IllegalArgumentException("--master " + master + " needs the application jar on the executors: "
-            + "give --master on the command line of scripts/peft-embed (it runs spark-submit), or use spark-submit");
-      }
-      builder.master(master);
-    }
-    sparkConf.forEach(builder::config);
-    return builder.getOrCreate();
+    });
   }
 
   /**

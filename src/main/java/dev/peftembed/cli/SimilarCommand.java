@@ -6,12 +6,9 @@ import dev.peftembed.join.JoinMethod;
 import dev.peftembed.join.JoinOptions;
 import dev.peftembed.join.LshOptions;
 import dev.peftembed.join.SimilarityJob;
-import dev.peftembed.join.SimilaritySummary;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -90,12 +87,8 @@ final class SimilarCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE}); "
-      + "ignored under spark-submit, which sets its own")
-  String master;
-
-  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "extra Spark configuration, repeatable")
-  Map<String, String> sparkConf = new LinkedHashMap<>();
+  @Mixin
+  SparkFlags spark = new SparkFlags();
 
   @Override
   public Integer call() {
@@ -115,17 +108,9 @@ final class SimilarCommand implements Callable<Integer> {
     SimilarityJob.Request request = new SimilarityJob.Request(left, right,
         inputFormat == null ? null : InputFormat.parse(inputFormat), options, dedup == null ? Double.NaN : dedup,
         output, OutputFormat.parse(outputFormat), EmbedCommand.saveMode(mode));
-    // Stop only a session this command started: embedded in a larger application, the session is the host's.
-    boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-    SparkSession spark = EmbedCommand.session(master, sparkConf);
-    try {
-      SimilaritySummary summary = SimilarityJob.run(spark, request);
-      System.out.println(summary.toJson());
+    return spark.withSession(session -> {
+      System.out.println(SimilarityJob.run(session, request).toJson());
       return 0;
-    } finally {
-      if (ownSession) {
-        spark.stop();
-      }
-    }
+    });
   }
 }

@@ -1,0 +1,48 @@
+package dev.peftembed.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Option;
+
+/** The Spark flags of every command that runs a Spark job, and the session's lifetime. */
+final class SparkFlags {
+  @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE}); "
+      + "ignored under spark-submit, which sets its own")
+  String master;
+
+  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "extra Spark configuration, repeatable")
+  Map<String, String> sparkConf = new LinkedHashMap<>();
+
+  /**
+   * Runs {@code job} on the running session if there is one, else on a new one that is stopped afterwards: embedded
+   * in a larger application, the session is the host's.
+   */
+  <T> T withSession(Function<SparkSession, T> job) {
+    boolean ownSession = SparkSession.getDefaultSession().isEmpty();
+    SparkSession spark = session();
+    try {
+      return job.apply(spark);
+    } finally {
+      if (ownSession) {
+        spark.stop();
+      }
+    }
+  }
+
+  private SparkSession session() {
+    SparkSession.Builder builder = SparkSession.builder().appName("peft-embed")
+        .config("spark.ui.showConsoleProgress", "false");
+    if (System.getProperty("spark.master") == null) {
+      if (!master.startsWith("local")) {
+        // A plain JVM would start the job, but executors would not find these classes: they need the app jar.
+        throw new IllegalArgumentException("--master " + master + " needs the application jar on the executors: "
+            + "give --master on the command line of scripts/peft-embed (it runs spark-submit), or use spark-submit");
+      }
+      builder.master(master);
+    }
+    sparkConf.forEach(builder::config);
+    return builder.getOrCreate();
+  }
+}
