@@ -56,9 +56,17 @@ final class EmbedCommand implements Callable<Integer> {
       + "$PEFT_EMBED_HOME/demo/embeddings, replaced on each demo run)")
   String output;
 
-  @Option(names = "--output-format", defaultValue = "parquet", description = "parquet or jsonl (default: "
+  @Option(names = "--output-format", defaultValue = "parquet", description = "parquet, jsonl or delta (default: "
       + "${DEFAULT-VALUE})")
   String outputFormat;
+
+  @Option(names = "--incremental", description = "embed only rows whose id is new or whose text changed, and update "
+      + "the output in place (a MERGE for delta); --mode overwrite re-embeds every row")
+  boolean incremental;
+
+  @Option(names = "--keep-deleted", description = "with --incremental, keep output rows whose id is gone from the "
+      + "input (default: delete them, so the output mirrors the input)")
+  boolean keepDeleted;
 
   @Option(names = "--mode", defaultValue = "error", description = "error, overwrite or append (default: "
       + "${DEFAULT-VALUE})")
@@ -105,6 +113,10 @@ final class EmbedCommand implements Callable<Integer> {
     InputFormat format = inputFormat == null ? null : InputFormat.parse(inputFormat);
     OutputFormat outFormat = OutputFormat.parse(outputFormat);
     SaveMode saveMode = saveMode(mode);
+    if (keepDeleted && !incremental) {
+      throw new IllegalArgumentException("--keep-deleted applies only with --incremental");
+    }
+    spark.deltaLake = outFormat == OutputFormat.DELTA;
     return spark.withSession(session -> {
       if (model == null && !session.sparkContext().isLocal()) {
         stage.setModelPath(defaultModelForExecutors());
@@ -116,7 +128,7 @@ final class EmbedCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--output is required with --input");
       }
       JobSummary summary = EmbedJob.run(session, new EmbedJob.Request(input, format, textCol, idCol, output,
-          outFormat, saveMode, stage, progressSeconds));
+          outFormat, saveMode, stage, progressSeconds, incremental, keepDeleted));
       System.out.println(summary.toJson());
       return 0;
     });

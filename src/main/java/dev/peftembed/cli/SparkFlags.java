@@ -1,5 +1,6 @@
 package dev.peftembed.cli;
 
+import dev.peftembed.job.DeltaLake;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -14,6 +15,9 @@ final class SparkFlags {
 
   @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "extra Spark configuration, repeatable")
   Map<String, String> sparkConf = new LinkedHashMap<>();
+
+  /** Whether the job writes Delta Lake: the session then starts with Delta's extension and catalog. */
+  boolean deltaLake;
 
   /**
    * Runs {@code job} on the running session if there is one, else on a new one that is stopped afterwards: embedded
@@ -41,6 +45,11 @@ final class SparkFlags {
             + "give --master on the command line of scripts/peft-embed (it runs spark-submit), or use spark-submit");
       }
       builder.master(master);
+    }
+    if (deltaLake) {
+      // Static settings: they must be there when the session starts. --conf still wins.
+      builder.config("spark.sql.extensions", DeltaLake.EXTENSION)
+          .config("spark.sql.catalog.spark_catalog", DeltaLake.CATALOG);
     }
     sparkConf.forEach(builder::config);
     return builder.getOrCreate();

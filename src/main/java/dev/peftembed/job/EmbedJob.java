@@ -40,13 +40,25 @@ public final class EmbedJob {
    * @param textCol the column holding the texts
    * @param idCol the id column; generated (stable for the same input files) when the input has none
    * @param output where to write
-   * @param outputFormat parquet or jsonl
-   * @param mode error, overwrite or append
+   * @param outputFormat parquet, jsonl or delta
+   * @param mode error, overwrite or append; with {@code incremental}, overwrite re-embeds every row
    * @param stage the configured stage: model, adapter and encoding options
    * @param progressSeconds how often to log progress
+   * @param incremental embed only rows whose id is new or whose text changed, and update the output in place
+   *     ({@link IncrementalEmbed})
+   * @param keepDeleted with {@code incremental}, keep output rows whose id is gone from the input instead of
+   *     deleting them
    */
   public record Request(String input, InputFormat inputFormat, String textCol, String idCol, String output,
-      OutputFormat outputFormat, SaveMode mode, PeftEmbedder stage, long progressSeconds) {}
+      OutputFormat outputFormat, SaveMode mode, PeftEmbedder stage, long progressSeconds, boolean incremental,
+      boolean keepDeleted) {
+
+    /** A full (not incremental) run. */
+    public Request(String input, InputFormat inputFormat, String textCol, String idCol, String output,
+        OutputFormat outputFormat, SaveMode mode, PeftEmbedder stage, long progressSeconds) {
+      this(input, inputFormat, textCol, idCol, output, outputFormat, mode, stage, progressSeconds, false, false);
+    }
+  }
 
   private EmbedJob() {}
 
@@ -59,12 +71,19 @@ public final class EmbedJob {
   public static JobSummary run(SparkSession spark, Request r) {
     long start = System.nanoTime();
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    if (r.outputFormat() == OutputFormat.DELTA) {
+      DeltaLake.requireSession(spark);
+    }
     InputFormat format = r.inputFormat() != null ? r.inputFormat() : InputFormat.detect(r.input(), hadoop);
-    checkOutput(r, hadoop);
-    Dataset<Row> table = withId(read(spark, r.input(), format, r.textCol()), r.idCol(), r.textCol());
-
+    Dataset<Row> source = read(spark, r.input(), format, r.textCol());
     PeftEmbedder stage = r.stage().copy(new org.apache.spark.ml.param.ParamMap())
         .setInputCol(r.textCol()).setOutputCol("embedding").setNumTokensCol("num_tokens").setTruncatedCol("truncated");
+    if (r.incremental()) {
+      return IncrementalEmbed.run(spark, r, source, stage, start);
+    }
+    checkOutput(r, hadoop);
+    Dataset<Row> table = withId(source, r.idCol(), r.textCol());
+
     Dataset<Row> embedded = stage.transform(table).select(col(r.idCol()).as("id"), col("embedding"),
         col("num_tokens"), col("truncated"));
 
@@ -77,12 +96,7 @@ public final class EmbedJob {
     int executors;
     try (ProgressReporter progress = new ProgressReporter(spark.sparkContext(), JOB_GROUP, rowsIn,
         r.progressSeconds())) {
-      var writer = embedded.write().mode(r.mode());
-      if (r.outputFormat() == OutputFormat.PARQUET) {
-        writer.parquet(r.output());
-      } else {
-        writer.json(r.output());
-      }
+      write(embedded, r.outputFormat(), r.mode(), r.output());
       executors = progress.executors();
     } finally {
       spark.sparkContext().clearJobGroup();
@@ -92,6 +106,30 @@ public final class EmbedJob {
     return new JobSummary(rowsIn, after.rows - before.rows, after.embedded - before.embedded,
         (after.rows - after.embedded) - (before.rows - before.embedded), after.truncated - before.truncated,
         stage.modelLoads(), executors, seconds);
+  }
+
+  /** Writes through Spark's commit protocol (Delta's transaction log for delta). */
+  static void write(Dataset<Row> rows, OutputFormat format, SaveMode mode, String output) {
+    var writer = rows.write().mode(mode);
+    switch (format) {
+      case PARQUET -> writer.parquet(output);
+      case JSONL -> writer.json(output);
+      // A rebuild may add or drop columns (a full output becoming an incremental one): the new schema wins.
+      case DELTA -> writer.format("delta").option("overwriteSchema", mode == SaveMode.Overwrite).save(output);
+    }
+  }
+
+  /**
+   * Reads a written output back.
+   *
+   * @param schema the schema the job writes: JSON lines are read with it, so types survive the round trip
+   */
+  static Dataset<Row> readOutput(SparkSession spark, OutputFormat format, String output, StructType schema) {
+    return switch (format) {
+      case PARQUET -> spark.read().parquet(output);
+      case JSONL -> spark.read().schema(schema).json(output);
+      case DELTA -> spark.read().format("delta").load(output);
+    };
   }
 
   private static void checkOutput(Request r, Configuration hadoop) {
@@ -144,7 +182,7 @@ public final class EmbedJob {
   }
 
   /** Row counts of a written output, from its cheap columns only (never the vectors). */
-  private record Counts(long rows, long embedded, long truncated) {
+  record Counts(long rows, long embedded, long truncated) {
     static final Counts NONE = new Counts(0, 0, 0);
 
     static Counts of(SparkSession spark, Request r, StructType schema, Configuration hadoop) {
@@ -157,9 +195,12 @@ public final class EmbedJob {
         throw new IllegalArgumentException(r.output() + ": cannot read the output back: " + e.getMessage(), e);
       }
       spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
-      Dataset<Row> written = r.outputFormat() == OutputFormat.PARQUET
-          ? spark.read().parquet(r.output()) : spark.read().schema(schema).json(r.output());
-      Row c = written.agg(count(lit(1)), count(col("num_tokens")),
+      return of(readOutput(spark, r.outputFormat(), r.output(), schema));
+    }
+
+    /** Counts from the cheap columns only (never the vectors). */
+    static Counts of(Dataset<Row> rows) {
+      Row c = rows.agg(count(lit(1)), count(col("num_tokens")),
           sum(when(col("truncated"), 1).otherwise(0))).first();
       return new Counts(c.getLong(0), c.getLong(1), c.isNullAt(2) ? 0 : c.getLong(2));
     }

@@ -6,16 +6,39 @@ import java.util.Locale;
  * What an embed job did, printed as the last line of stdout as one JSON object.
  *
  * @param rowsIn rows read
- * @param rowsOut rows the job wrote (read back from the committed output)
- * @param embedded rows with an embedding
+ * @param rowsOut rows the job wrote (read back from the committed output); for an incremental run, the rows of the
+ *     output after the run
+ * @param embedded rows with an embedding (for an incremental run: embedded by this run)
  * @param nullText rows whose text was null (their embedding is null)
  * @param truncated rows whose text was cut at the token limit
  * @param modelLoads model loads on executors: equals the executors in a fresh application
  * @param executors executors that ran embedding tasks
  * @param seconds wall time of the job, reading to commit
+ * @param changes what an incremental run found, or {@code null} for a full run
  */
 public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText, long truncated, long modelLoads,
-    int executors, double seconds) {
+    int executors, double seconds, Changes changes) {
+
+  /** A full (not incremental) run's summary. */
+  public JobSummary(long rowsIn, long rowsOut, long embedded, long nullText, long truncated, long modelLoads,
+      int executors, double seconds) {
+    this(rowsIn, rowsOut, embedded, nullText, truncated, modelLoads, executors, seconds, null);
+  }
+
+  /**
+   * How an incremental run's input compared with the existing output, by id and text hash.
+   *
+   * @param rowsNew ids not in the output: embedded
+   * @param rowsChanged ids whose text hash differs: embedded again
+   * @param rowsUnchanged ids with the same text hash: carried over, not embedded
+   * @param rowsDeleted output rows whose id is gone from the input and that were removed (0 with keep-deleted)
+   */
+  public record Changes(long rowsNew, long rowsChanged, long rowsUnchanged, long rowsDeleted) {
+    /** @return whether the output must change at all */
+    public boolean any() {
+      return rowsNew + rowsChanged + rowsDeleted > 0;
+    }
+  }
 
   /** @return rows written per second of wall time */
   public double rowsPerSecond() {
@@ -24,8 +47,11 @@ public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText
 
   /** @return the one-line JSON form */
   public String toJson() {
+    String incremental = changes == null ? "" : String.format(Locale.ROOT,
+        ",\"rows_new\":%d,\"rows_changed\":%d,\"rows_unchanged\":%d,\"rows_deleted\":%d", changes.rowsNew(),
+        changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
     return String.format(Locale.ROOT, "{\"rows_in\":%d,\"rows_out\":%d,\"embedded\":%d,\"null_text\":%d,"
-            + "\"truncated\":%d,\"model_loads\":%d,\"executors\":%d,\"seconds\":%.3f,\"rows_per_second\":%.1f}",
-        rowsIn, rowsOut, embedded, nullText, truncated, modelLoads, executors, seconds, rowsPerSecond());
+            + "\"truncated\":%d,\"model_loads\":%d,\"executors\":%d,\"seconds\":%.3f,\"rows_per_second\":%.1f%s}",
+        rowsIn, rowsOut, embedded, nullText, truncated, modelLoads, executors, seconds, rowsPerSecond(), incremental);
   }
 }

@@ -7,14 +7,18 @@ public enum OutputFormat {
   /** Apache Parquet: the default, compact and typed. */
   PARQUET,
   /** JSON lines, one object per row. */
-  JSONL;
+  JSONL,
+  /** A Delta Lake table: transactional, and incremental runs are a MERGE (needs delta-spark, see {@link DeltaLake}). */
+  DELTA;
 
   /** @throws IllegalArgumentException naming the accepted values */
   public static OutputFormat parse(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "parquet" -> PARQUET;
       case "jsonl", "json" -> JSONL;
-      default -> throw new IllegalArgumentException("output format must be parquet or jsonl, got \"" + name + "\"");
+      case "delta" -> DELTA;
+      default -> throw new IllegalArgumentException("output format must be parquet, jsonl or delta, got \"" + name
+          + "\"");
     };
   }
 }

@@ -17,6 +17,9 @@ object LocalSpark {
     .config("spark.sql.shuffle.partitions", "4")
     .config("spark.driver.host", "127.0.0.1")
     .config("spark.driver.bindAddress", "127.0.0.1")
+    // Delta's extension and catalog are static settings: the embed job's Delta tests need them from the start.
+    .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+    .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
     .getOrCreate()
 }
 

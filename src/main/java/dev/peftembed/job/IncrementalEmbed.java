@@ -1,0 +1,229 @@
+package dev.peftembed.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.when;
+
+import dev.peftembed.spark.PeftEmbedder;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code embed --incremental}: embeds only the rows whose id is new or whose text changed since the output was
+ * written, and brings the output in step with the input. Running it again on the same input changes nothing: no
+ * row is embedded and the output is not rewritten (no new files, no Delta commit).
+ *
+ * <p>An incremental output has two more columns than a full one: {@code text_sha256}, the SHA-256 of the text's
+ * UTF-8 bytes (null for a null text), which tells a changed text apart, and {@code embedder}, the
+ * {@link EmbedderFingerprint} of the model and options. A run with another fingerprint is refused: re-embedding
+ * every row (with {@code --mode overwrite}) or writing elsewhere is the user's call, never a silent mix.
+ *
+ * <p>Rows whose id is gone from the input are deleted, so that the output mirrors its source, unless
+ * {@code keepDeleted}. Ids must be present, non-null and unique.
+ *
+ * <p>Parquet and JSON lines outputs are rewritten as a whole (unchanged rows copied, not re-embedded) and swapped in
+ * by {@link OutputSwap}; a Delta output gets one MERGE on id.
+ */
+final class IncrementalEmbed {
+  private static final Logger LOG = LoggerFactory.getLogger(IncrementalEmbed.class);
+  static final String HASH = "text_sha256";
+  static final String EMBEDDER = "embedder";
+  private static final String ID = "id";
+  private static final String TEXT = "text";
+  private static final String KEY_ID = "_key_id";
+  private static final String KEY_HASH = "_key_sha256";
+  private static final String DELETE = "_delete";
+
+  private IncrementalEmbed() {}
+
+  static JobSummary run(SparkSession spark, EmbedJob.Request r, Dataset<Row> source, PeftEmbedder configured,
+      long start) {
+    if (r.mode() == SaveMode.Append) {
+      throw new IllegalArgumentException("--incremental updates the output in place: use --mode error (the default) "
+          + "or overwrite (re-embed every row), not append");
+    }
+    if (!Arrays.asList(source.columns()).contains(r.idCol())) {
+      throw new IllegalArgumentException(r.input() + ": --incremental needs an id column \"" + r.idCol() + "\" "
+          + "(generated row positions are not stable when the input changes)");
+    }
+    PeftEmbedder stage = configured.copy(new org.apache.spark.ml.param.ParamMap()).setInputCol(TEXT);
+    stage.transformSchema(source.withColumnRenamed(r.textCol(), TEXT).schema());
+    String embedder = EmbedderFingerprint.of(stage);
+    Dataset<Row> input = source.select(col(r.idCol()).as(ID), col(r.textCol()).as(TEXT),
+        sha2(col(r.textCol()), 256).as(HASH));
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    boolean exists = exists(spark, r, hadoop);
+    Dataset<Row> all = embed(stage, input, embedder);
+
+    long rowsIn = checkIds(spark, r, input);
+    if (!exists || r.mode() == SaveMode.Overwrite) {
+      LOG.info("{}: {} output, embedding all {} rows", r.output(), exists ? "rebuilding the" : "no", rowsIn);
+      int executors = embedding(spark, r, rowsIn, () -> EmbedJob.write(all, r.outputFormat(), r.mode(), r.output()));
+      spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
+      EmbedJob.Counts written = EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(),
+          all.schema()));
+      spark.sparkContext().clearJobGroup();
+      return summary(stage, start, rowsIn, written.rows(), written, executors,
+          new JobSummary.Changes(rowsIn, 0, 0, 0));
+    }
+
+    Dataset<Row> existing = EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema());
+    checkEmbedder(spark, r, existing, embedder, stage);
+    Dataset<Row> keys = input.select(col(ID).as(KEY_ID), col(HASH).as(KEY_HASH));
+    Column sameId = col(ID).equalTo(col(KEY_ID));
+    Column sameText = col(HASH).eqNullSafe(col(KEY_HASH));
+    JobSummary.Changes changes = compare(spark, keys, existing, sameId, sameText, r.keepDeleted());
+    LOG.info("{}: {} new, {} changed, {} unchanged, {} to delete", r.output(), changes.rowsNew(),
+        changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
+    long kept = changes.rowsUnchanged() + (r.keepDeleted() ? goneCount(spark, existing, keys, sameId) : 0);
+    if (!changes.any()) {
+      return summary(stage, start, rowsIn, kept, EmbedJob.Counts.NONE, 0, changes);
+    }
+
+    Dataset<Row> toEmbed = input.join(existing.select(col(ID).as(KEY_ID), col(HASH).as(KEY_HASH)),
+        col(ID).equalTo(col(KEY_ID)), "left_outer")
+        .where(col(KEY_ID).isNull().or(not(col(HASH).eqNullSafe(col(KEY_HASH)))))
+        .select(ID, TEXT, HASH);
+    // Kept for the write after the counting job: the vectors are computed once.
+    Dataset<Row> fresh = embed(stage, toEmbed, embedder).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      EmbedJob.Counts[] embedded = new EmbedJob.Counts[1];
+      int executors = embedding(spark, r, changes.rowsNew() + changes.rowsChanged(),
+          () -> embedded[0] = EmbedJob.Counts.of(fresh));
+      spark.sparkContext().setJobGroup("peft-embed-update", "update the output", false);
+      if (r.outputFormat() == OutputFormat.DELTA) {
+        Dataset<Row> upserts = fresh.withColumn(DELETE, lit(false));
+        Dataset<Row> deletes = existing.select(ID).join(keys, sameId, "left_anti").withColumn(DELETE, lit(true));
+        DeltaLake.merge(spark, r.output(), r.keepDeleted() ? upserts : upserts.unionByName(deletes, true), DELETE);
+      } else {
+        Dataset<Row> carried = r.keepDeleted()
+            ? existing.join(keys, sameId.and(not(sameText)), "left_anti")
+            : existing.join(keys, sameId.and(sameText), "left_semi");
+        Dataset<Row> result = carried.unionByName(fresh);
+        OutputSwap.replace(hadoop, r.output(), staged -> EmbedJob.write(result, r.outputFormat(),
+            SaveMode.ErrorIfExists, staged));
+      }
+      spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
+      long rowsOut = EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()).count();
+      spark.sparkContext().clearJobGroup();
+      return summary(stage, start, rowsIn, rowsOut, embedded[0], executors, changes);
+    } finally {
+      fresh.unpersist();
+    }
+  }
+
+  /** The rows with their embedding, hash and fingerprint, in the column order of an incremental output. */
+  private static Dataset<Row> embed(PeftEmbedder stage, Dataset<Row> rows, String embedder) {
+    return stage.transform(rows).select(col(ID), col("embedding"), col("num_tokens"), col("truncated"), col(HASH),
+        lit(embedder).as(EMBEDDER));
+  }
+
+  private static boolean exists(SparkSession spark, EmbedJob.Request r, Configuration hadoop) {
+    try {
+      Path out = new Path(r.output());
+      if (!out.getFileSystem(hadoop).exists(out)) {
+        return false;
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(r.output() + ": cannot check the output location: " + e.getMessage(), e);
+    }
+    if (r.outputFormat() == OutputFormat.DELTA && !DeltaLake.isTable(spark, r.output())) {
+      throw new IllegalArgumentException(r.output() + ": exists and is not a Delta table");
+    }
+    return true;
+  }
+
+  /** Counts the input and checks that its ids can key an upsert. */
+  private static long checkIds(SparkSession spark, EmbedJob.Request r, Dataset<Row> input) {
+    spark.sparkContext().setJobGroup("peft-embed-count", "count input rows and ids", false);
+    Row c = input.agg(count(lit(1)), countDistinct(col(ID)), count(when(col(ID).isNull(), 1))).first();
+    spark.sparkContext().clearJobGroup();
+    if (c.getLong(2) > 0) {
+      throw new IllegalArgumentException(r.input() + ": " + c.getLong(2) + " rows have a null \"" + r.idCol()
+          + "\"; --incremental needs every row to have an id");
+    }
+    if (c.getLong(1) != c.getLong(0)) {
+      throw new IllegalArgumentException(r.input() + ": \"" + r.idCol() + "\" is not unique (" + c.getLong(0)
+          + " rows, " + c.getLong(1) + " distinct ids); --incremental needs unique ids");
+    }
+    return c.getLong(0);
+  }
+
+  private static void checkEmbedder(SparkSession spark, EmbedJob.Request r, Dataset<Row> existing, String embedder,
+      PeftEmbedder stage) {
+    String notIncremental = r.output() + ": not written by --incremental (no " + HASH + " and " + EMBEDDER
+        + " columns); rebuild it once with --incremental --mode overwrite";
+    if (!Arrays.asList(existing.columns()).containsAll(List.of(HASH, EMBEDDER))) {
+      throw new IllegalArgumentException(notIncremental);
+    }
+    spark.sparkContext().setJobGroup("peft-embed-count", "check the output's embedder", false);
+    List<Row> seen = existing.select(EMBEDDER).distinct().limit(3).collectAsList();
+    spark.sparkContext().clearJobGroup();
+    for (Row row : seen) {
+      if (row.isNullAt(0)) {
+        throw new IllegalArgumentException(notIncremental);
+      }
+      if (!row.getString(0).equals(embedder)) {
+        throw new IllegalArgumentException(r.output() + ": written with another model or options (embedder "
+            + row.getString(0) + "; this run is " + embedder + ": " + EmbedderFingerprint.describe(stage)
+            + "); re-embed every row with --mode overwrite, or write to a new output");
+      }
+    }
+  }
+
+  /** One job: how the input's ids and hashes compare with the output's. */
+  private static JobSummary.Changes compare(SparkSession spark, Dataset<Row> keys, Dataset<Row> existing,
+      Column sameId, Column sameText, boolean keepDeleted) {
+    spark.sparkContext().setJobGroup("peft-embed-count", "compare input and output", false);
+    Dataset<Row> both = keys.join(existing.select(ID, HASH), sameId, "full_outer");
+    Column inInput = col(KEY_ID).isNotNull();
+    Column inOutput = col(ID).isNotNull();
+    Row c = both.agg(count(when(inInput.and(not(inOutput)), 1)),
+        count(when(inInput.and(inOutput).and(not(sameText)), 1)),
+        count(when(inInput.and(inOutput).and(sameText), 1)),
+        count(when(not(inInput).and(inOutput), 1))).first();
+    spark.sparkContext().clearJobGroup();
+    return new JobSummary.Changes(c.getLong(0), c.getLong(1), c.getLong(2), keepDeleted ? 0 : c.getLong(3));
+  }
+
+  private static long goneCount(SparkSession spark, Dataset<Row> existing, Dataset<Row> keys, Column sameId) {
+    spark.sparkContext().setJobGroup("peft-embed-count", "count rows gone from the input", false);
+    long gone = existing.select(ID).join(keys, sameId, "left_anti").count();
+    spark.sparkContext().clearJobGroup();
+    return gone;
+  }
+
+  /** Runs {@code job} as the embedding job, with progress; returns the executors that ran its tasks. */
+  private static int embedding(SparkSession spark, EmbedJob.Request r, long rows, Runnable job) {
+    spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, "embed new and changed rows", false);
+    try (ProgressReporter progress = new ProgressReporter(spark.sparkContext(), EmbedJob.JOB_GROUP, rows,
+        r.progressSeconds())) {
+      job.run();
+      return progress.executors();
+    } finally {
+      spark.sparkContext().clearJobGroup();
+    }
+  }
+
+  private static JobSummary summary(PeftEmbedder stage, long start, long rowsIn, long rowsOut,
+      EmbedJob.Counts embedded, int executors, JobSummary.Changes changes) {
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new JobSummary(rowsIn, rowsOut, embedded.embedded(), embedded.rows() - embedded.embedded(),
+        embedded.truncated(), stage.modelLoads(), executors, seconds, changes);
+  }
+}
