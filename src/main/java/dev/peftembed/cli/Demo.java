@@ -67,7 +67,7 @@ final class Demo {
   private static void printNeighbours(SparkSession spark, Path corpus, String out, OutputFormat format) {
     Map<Long, JsonNode> rows = readCorpus(corpus);
     Map<Long, float[]> vectors = new LinkedHashMap<>();
-    var written = format == OutputFormat.PARQUET ? spark.read().parquet(out) : spark.read().json(out);
+    var written = EmbedJob.readOutput(spark, format, out, null);
     for (Row r : written.select("id", "embedding").collectAsList()) {
       if (!r.isNullAt(1)) {
         vectors.put(((Number) r.get(0)).longValue(), toFloats(r.getSeq(1)));

@@ -122,12 +122,13 @@ public final class EmbedJob {
   /**
    * Reads a written output back.
    *
-   * @param schema the schema the job writes: JSON lines are read with it, so types survive the round trip
+   * @param schema the schema the job writes: JSON lines are read with it, so types survive the round trip; or
+   *     {@code null} to infer it
    */
-  static Dataset<Row> readOutput(SparkSession spark, OutputFormat format, String output, StructType schema) {
+  public static Dataset<Row> readOutput(SparkSession spark, OutputFormat format, String output, StructType schema) {
     return switch (format) {
       case PARQUET -> spark.read().parquet(output);
-      case JSONL -> spark.read().schema(schema).json(output);
+      case JSONL -> schema == null ? spark.read().json(output) : spark.read().schema(schema).json(output);
       case DELTA -> spark.read().format("delta").load(output);
     };
   }

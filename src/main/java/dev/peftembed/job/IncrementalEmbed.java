@@ -12,6 +12,7 @@ import dev.peftembed.spark.PeftEmbedder;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
@@ -73,12 +74,12 @@ final class IncrementalEmbed {
     long rowsIn = checkIds(spark, r, input);
     if (!exists || r.mode() == SaveMode.Overwrite) {
       LOG.info("{}: {} output, embedding all {} rows", r.output(), exists ? "rebuilding the" : "no", rowsIn);
-      int executors = embedding(spark, r, rowsIn, () -> EmbedJob.write(all, r.outputFormat(), r.mode(), r.output()));
-      spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
-      EmbedJob.Counts written = EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(),
-          all.schema()));
-      spark.sparkContext().clearJobGroup();
-      return summary(stage, start, rowsIn, written.rows(), written, executors,
+      Pass written = embedding(spark, r, rowsIn, () -> {
+        EmbedJob.write(all, r.outputFormat(), r.mode(), r.output());
+        spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
+        return EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()));
+      });
+      return summary(stage, start, rowsIn, written.counts().rows(), written,
           new JobSummary.Changes(rowsIn, 0, 0, 0));
     }
 
@@ -92,7 +93,7 @@ final class IncrementalEmbed {
         changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
     long kept = changes.rowsUnchanged() + (r.keepDeleted() ? goneCount(spark, existing, keys, sameId) : 0);
     if (!changes.any()) {
-      return summary(stage, start, rowsIn, kept, EmbedJob.Counts.NONE, 0, changes);
+      return summary(stage, start, rowsIn, kept, new Pass(EmbedJob.Counts.NONE, 0), changes);
     }
 
     Dataset<Row> toEmbed = input.join(existing.select(col(ID).as(KEY_ID), col(HASH).as(KEY_HASH)),
@@ -102,9 +103,7 @@ final class IncrementalEmbed {
     // Kept for the write after the counting job: the vectors are computed once.
     Dataset<Row> fresh = embed(stage, toEmbed, embedder).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      EmbedJob.Counts[] embedded = new EmbedJob.Counts[1];
-      int executors = embedding(spark, r, changes.rowsNew() + changes.rowsChanged(),
-          () -> embedded[0] = EmbedJob.Counts.of(fresh));
+      Pass embedded = embedding(spark, r, changes.rowsNew() + changes.rowsChanged(), () -> EmbedJob.Counts.of(fresh));
       spark.sparkContext().setJobGroup("peft-embed-update", "update the output", false);
       if (r.outputFormat() == OutputFormat.DELTA) {
         Dataset<Row> upserts = fresh.withColumn(DELETE, lit(false));
@@ -121,7 +120,7 @@ final class IncrementalEmbed {
       spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
       long rowsOut = EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()).count();
       spark.sparkContext().clearJobGroup();
-      return summary(stage, start, rowsIn, rowsOut, embedded[0], executors, changes);
+      return summary(stage, start, rowsIn, rowsOut, embedded, changes);
     } finally {
       fresh.unpersist();
     }
@@ -208,22 +207,26 @@ final class IncrementalEmbed {
     return gone;
   }
 
-  /** Runs {@code job} as the embedding job, with progress; returns the executors that ran its tasks. */
-  private static int embedding(SparkSession spark, EmbedJob.Request r, long rows, Runnable job) {
+  /** What the embedding pass produced, and the executors that ran it. */
+  private record Pass(EmbedJob.Counts counts, int executors) {}
+
+  /** Runs {@code job}, which embeds and returns the counts of the rows it embedded, with progress. */
+  private static Pass embedding(SparkSession spark, EmbedJob.Request r, long rows, Supplier<EmbedJob.Counts> job) {
     spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, "embed new and changed rows", false);
     try (ProgressReporter progress = new ProgressReporter(spark.sparkContext(), EmbedJob.JOB_GROUP, rows,
         r.progressSeconds())) {
-      job.run();
-      return progress.executors();
+      EmbedJob.Counts counts = job.get();
+      return new Pass(counts, progress.executors());
     } finally {
       spark.sparkContext().clearJobGroup();
     }
   }
 
-  private static JobSummary summary(PeftEmbedder stage, long start, long rowsIn, long rowsOut,
-      EmbedJob.Counts embedded, int executors, JobSummary.Changes changes) {
+  private static JobSummary summary(PeftEmbedder stage, long start, long rowsIn, long rowsOut, Pass pass,
+      JobSummary.Changes changes) {
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new JobSummary(rowsIn, rowsOut, embedded.embedded(), embedded.rows() - embedded.embedded(),
-        embedded.truncated(), stage.modelLoads(), executors, seconds, changes);
+    EmbedJob.Counts c = pass.counts();
+    return new JobSummary(rowsIn, rowsOut, c.embedded(), c.rows() - c.embedded(), c.truncated(), stage.modelLoads(),
+        pass.executors(), seconds, changes);
   }
 }

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
 import dev.peftembed.testkit.{Console, TestModels, VectorMath}
 import java.nio.file.{Files, Path}
+import org.apache.logging.log4j.{Level, LogManager}
+import org.apache.logging.log4j.core.LoggerContext
+import org.apache.logging.log4j.core.config.Configurator
 import org.apache.spark.sql.SaveMode
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
@@ -23,9 +26,9 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
 
   /** Version 1: ids 0..199. */
   private val v1: Seq[(Long, String)] = (0 until 200).map(i => (i.toLong, text(i)))
-  /** Version 2: ids 0..19 gone, texts of 20..39 changed, ids 200..229 new; 160 rows unchanged. */
-  private val v2: Seq[(Long, String)] =
-    (20 until 40).map(i => (i.toLong, text(i, 1))) ++ v1.drop(40) ++ (200 until 230).map(i => (i.toLong, text(i)))
+  /** Version 2: ids 0..19 gone, texts of 20..39 changed and of 40 now null, ids 200..229 new; 159 unchanged. */
+  private val v2: Seq[(Long, String)] = (20 until 40).map(i => (i.toLong, text(i, 1))) ++ Seq((40L, null)) ++
+    v1.drop(41) ++ (200 until 230).map(i => (i.toLong, text(i)))
 
   private def stage(maxSeqLength: Int = 32): PeftEmbedder =
     new PeftEmbedder().setModelPath(model.dir.toString).setMaxSeqLength(maxSeqLength)
@@ -41,6 +44,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
     EmbedJob.run(spark, new EmbedJob.Request(in.toString, null, "text", "id", out.toString, format, mode,
       stage(maxSeqLength), 3600, true, keepDeleted))
 
+  /** Embeddings by id; a null text's is null. */
   private def vectors(out: Path, format: OutputFormat): Map[Long, Array[Float]] = {
     val df = format match {
       case OutputFormat.PARQUET => spark.read.parquet(out.toString)
@@ -48,7 +52,8 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
       case OutputFormat.DELTA => spark.read.format("delta").load(out.toString)
     }
     df.select("id", "embedding").collect().map { r =>
-      r.getAs[Number](0).longValue -> r.getSeq[Any](1).map(x => x.asInstanceOf[Number].floatValue).toArray
+      r.getAs[Number](0).longValue ->
+        Option(r.getSeq[Any](1)).map(_.map(x => x.asInstanceOf[Number].floatValue).toArray).orNull
     }.toMap
   }
 
@@ -60,6 +65,16 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   private def changes(s: JobSummary) = {
     val c = s.changes
     (c.rowsNew, c.rowsChanged, c.rowsUnchanged, c.rowsDeleted)
+  }
+
+  /** Runs `block` with Spark's logging off: an injected task failure would print its stack trace several times. */
+  private def withoutSparkLogs[T](block: => T): T = {
+    // Utils has its own level in log4j2-test.properties, so it is not reached through its parent.
+    val names = Seq("org.apache.spark", "org.apache.spark.util.Utils")
+    val context = LogManager.getContext(false).asInstanceOf[LoggerContext]
+    val saved = names.map(n => n -> context.getLogger(n).getLevel)
+    names.foreach(Configurator.setLevel(_, Level.OFF))
+    try block finally saved.foreach { case (n, level) => Configurator.setLevel(n, level) }
   }
 
   /** Jobs of the embedding group so far, once a marker job shows the listener bus has caught up. */
@@ -86,7 +101,8 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   private def assertSameAsFullRun(out: Path, format: OutputFormat): Unit = {
     val got = vectors(out, format)
     assert(got.keySet == v2.map(_._1).toSet)
-    val worst = got.map { case (id, v) => VectorMath.maxAbsDiff(v, fullRunOfV2(id)) }.max
+    assert(got(40L) == null && fullRunOfV2(40L) == null, "a text changed to null must lose its embedding")
+    val worst = got.removed(40L).map { case (id, v) => VectorMath.maxAbsDiff(v, fullRunOfV2(id)) }.max
     assert(worst <= 1e-6, s"worst |Δ| against a full run: $worst")
     info(f"$format: worst |Δ| against a full run on the new input: $worst%.1e")
   }
@@ -115,11 +131,11 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
     val in2 = input(dir, "v2.jsonl", v2)
     checkChanged(out, () => {
       val third = incremental(in2, out, format)
-      assert(changes(third) == (30, 20, 160, 20), third.toJson)
-      assert(third.rowsIn == 210 && third.rowsOut == 210 && third.embedded == 50 && third.nullText == 0)
+      assert(changes(third) == (30, 21, 159, 20), third.toJson)
+      assert(third.rowsIn == 210 && third.rowsOut == 210 && third.embedded == 50 && third.nullText == 1, third.toJson)
     })
     val afterThird = vectors(out, format)
-    (40 until 200).foreach(i => assert(afterThird(i.toLong).sameElements(afterFirst(i.toLong)), s"id $i re-embedded"))
+    (41 until 200).foreach(i => assert(afterThird(i.toLong).sameElements(afterFirst(i.toLong)), s"id $i re-embedded"))
     assertSameAsFullRun(out, format)
     out
   }
@@ -181,6 +197,20 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
     val mirrored = incremental(input(dir, "fewer2.jsonl", v1.take(30)), out, OutputFormat.PARQUET)
     assert(changes(mirrored) == (0, 0, 30, 20) && mirrored.rowsOut == 30, mirrored.toJson)
     assert(spark.read.parquet(out.toString).count() == 30)
+  }
+
+  test("a rewrite whose Spark job fails leaves the old output as it was, and nothing beside it") {
+    val dir = Files.createTempDirectory("incremental-fail")
+    val out = dir.resolve("out")
+    spark.range(10).write.parquet(out.toString)
+    val before = files(out)
+    val e = intercept[Exception](withoutSparkLogs(OutputSwap.replace(spark.sparkContext.hadoopConfiguration,
+      // One partition: no sibling task is left running to be interrupted (and log it) after the job fails.
+      out.toString, staged => spark.range(0, 1000, 1, 1)
+        .selectExpr("if(id = 500, raise_error('injected'), id) as id").write.parquet(staged))))
+    assert(e.getMessage.contains("injected"))
+    assert(files(out) == before)
+    assert(Files.list(dir).iterator().asScala.map(_.getFileName.toString).toSeq == Seq("out"))
   }
 
   test("refused on the driver: another model setting, a full output, duplicate ids, append; the output is kept") {
