@@ -69,7 +69,8 @@ public final class EmbedJob {
         col("num_tokens"), col("truncated"));
 
     spark.sparkContext().setJobGroup("peft-embed-count", "count input rows", false);
-    long rowsIn = table.count();
+    TextKinds kinds = TextKinds.of(table, r.textCol());
+    long rowsIn = kinds.rows();
     Counts before = r.mode() == SaveMode.Append ? Counts.of(spark, r, embedded.schema(), hadoop) : Counts.NONE;
     LOG.info("embedding {} rows of {} ({}) into {} ({}, mode {})", rowsIn, r.input(), format, r.output(),
         r.outputFormat(), r.mode());
@@ -89,9 +90,13 @@ public final class EmbedJob {
     }
     Counts after = Counts.of(spark, r, embedded.schema(), hadoop);
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new JobSummary(rowsIn, after.rows - before.rows, after.embedded - before.embedded,
-        (after.rows - after.embedded) - (before.rows - before.embedded), after.truncated - before.truncated,
-        stage.modelLoads(), executors, seconds);
+    long rowsOut = after.rows - before.rows;
+    long embeddedOut = after.embedded - before.embedded;
+    // Rows without an embedding are null texts or failed rows; the null texts are known from the input.
+    long failed = rowsOut - embeddedOut - kinds.nullText();
+    return new JobSummary(rowsIn, rowsOut, embeddedOut, kinds.nullText(), after.truncated - before.truncated,
+        stage.modelLoads(), executors, seconds, new JobSummary.BadRows(kinds.emptyText(), kinds.blankText(),
+            kinds.controlChars(), kinds.invalidUtf8(), failed));
   }
 
   private static void checkOutput(Request r, Configuration hadoop) {
