@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class EmbedJob {
   private static final Logger LOG = LoggerFactory.getLogger(EmbedJob.class);
   static final String JOB_GROUP = "peft-embed-embed";
+  /** How long a failed job's killed tasks get to stop before the cleanup. */
+  private static final long DRAIN_TIMEOUT_MS = 60_000;
 
   /**
    * One run of the job.
@@ -74,20 +76,30 @@ public final class EmbedJob {
     Counts before = r.mode() == SaveMode.Append ? Counts.of(spark, r, embedded.schema(), hadoop) : Counts.NONE;
     LOG.info("embedding {} rows of {} ({}) into {} ({}, mode {})", rowsIn, r.input(), format, r.output(),
         r.outputFormat(), r.mode());
+    OutputPublication publication = OutputPublication.plan(r.output(), r.mode(),
+        spark.sparkContext().applicationId() + "-" + System.currentTimeMillis(), hadoop);
     spark.sparkContext().setJobGroup(JOB_GROUP, "embed and write", false);
     int executors;
+    boolean written = false;
     try (ProgressReporter progress = new ProgressReporter(spark.sparkContext(), JOB_GROUP, rowsIn,
         r.progressSeconds())) {
-      var writer = embedded.write().mode(r.mode());
+      var writer = embedded.write().mode(publication.writeMode());
       if (r.outputFormat() == OutputFormat.PARQUET) {
-        writer.parquet(r.output());
+        writer.parquet(publication.writePath());
       } else {
-        writer.json(r.output());
+        writer.json(publication.writePath());
       }
       executors = progress.executors();
+      written = true;
     } finally {
       spark.sparkContext().clearJobGroup();
+      // Spark's own exceptions are checked ones thrown from Scala: a catch clause would miss them.
+      if (!written) {
+        JobGroupDrain.await(spark, JOB_GROUP, DRAIN_TIMEOUT_MS);
+        publication.discard();
+      }
     }
+    publication.publish();
     Counts after = Counts.of(spark, r, embedded.schema(), hadoop);
     double seconds = (System.nanoTime() - start) / 1e9;
     long rowsOut = after.rows - before.rows;
