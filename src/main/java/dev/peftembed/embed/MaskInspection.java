@@ -6,9 +6,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.pooling.AlignedMask;
-import dev.peftembed.pooling.MaskAligner;
 import dev.peftembed.pooling.PoolingMode;
 import dev.peftembed.pooling.VirtualTokenPolicy;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -62,11 +62,9 @@ public record MaskInspection(
         expandedShape = expanded.getShape().getShape();
         pooled = sum.div(count).toFloatArray();
       }
-      String source = encoder.plan().virtualTokenSource();
-      AlignedMask include = new MaskAligner(m, VirtualTokenPolicy.INCLUDE, source).align(new int[] {n}, n, length, 0);
-      AlignedMask exclude = new MaskAligner(m, VirtualTokenPolicy.EXCLUDE, source).align(new int[] {n}, n, length, 0);
-      return new MaskInspection(n, m, length, (int) target.get(2), naiveError, expandedShape, include.values(),
-          exclude.values(), policy, isPlainMean(encoder) ? cosine(pooled, encoder, text) : null);
+      return new MaskInspection(n, m, length, (int) target.get(2), naiveError, expandedShape,
+          withVirtual(aligned, m, 1f), withVirtual(aligned, m, 0f), policy,
+          isPlainMean(encoder) ? cosine(pooled, encoder, text) : null);
     });
   }
 
@@ -82,6 +80,16 @@ public record MaskInspection(
       int stack = message.indexOf(STACK_MARKER);
       return (stack >= 0 ? message.substring(0, stack) : message).strip();
     }
+  }
+
+  /**
+   * The encoder's mask with its M virtual positions set to {@code value}: the real positions (a text prompt left out
+   * of pooling included) are the same under either policy.
+   */
+  private static float[] withVirtual(AlignedMask aligned, int m, float value) {
+    float[] values = aligned.values().clone();
+    Arrays.fill(values, 0, m, value);
+    return values;
   }
 
   private static boolean isPlainMean(SentenceEncoder encoder) {
