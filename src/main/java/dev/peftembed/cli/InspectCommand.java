@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.peftembed.embed.MaskInspection;
 import dev.peftembed.embed.SentenceEncoder;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,7 +51,7 @@ final class InspectCommand implements Callable<Integer> {
     naive.put("ok", r.naiveError() == null);
     naive.put("error", r.naiveError());
     ObjectNode aligned = line.putObject("aligned_pooling");
-    aligned.put("policy", r.policy().name().toLowerCase(java.util.Locale.ROOT));
+    aligned.put("policy", r.policy().name().toLowerCase(Locale.ROOT));
     shape(aligned.putArray("mask_shape"), 1, r.outputLength(), 1);
     shape(aligned.putArray("expanded_shape"), r.alignedExpandedShape());
     aligned.put("ok", true);

@@ -1,6 +1,7 @@
 package dev.peftembed.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.peftembed.onnx.DefaultModel;
 import dev.peftembed.peft.TextPromptInit;
@@ -51,7 +52,7 @@ final class NewAdapterCommand implements Callable<Integer> {
     line.put("adapter", out.toAbsolutePath().toString());
     line.put("num_virtual_tokens", virtualTokens);
     line.put("init_text", initText);
-    var idArray = line.putArray("token_ids");
+    ArrayNode idArray = line.putArray("token_ids");
     for (long id : ids) {
       idArray.add(id);
     }
