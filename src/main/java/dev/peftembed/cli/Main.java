@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code peft-embed} command line. */
 @Command(name = "peft-embed", mixinStandardHelpOptions = true, version = "peft-embed 0.1.0",
     description = "Sentence embeddings from sentence-transformers models with PEFT adapters, on libtorch.",
-    subcommands = {EmbedCommand.class, EncodeCommand.class, ImportOnnxCommand.class, SimilarCommand.class})
+    subcommands = {EmbedCommand.class, EncodeCommand.class, ImportOnnxCommand.class, SimilarCommand.class,
+        NewAdapterCommand.class, InspectCommand.class})
 public final class Main {
 
   /** Exit code for bad input the user can fix: a config error, a bad option. */

@@ -365,6 +365,38 @@ public final class SentenceEncoder implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Runs the network on one text as {@link #encode} would, and hands the pooling step's inputs to {@code probe} inside
+   * the batch's native memory scope, freed when it returns. For diagnostics (the {@code inspect} command).
+   *
+   * @param text a text, without the text prompt (it is prepended here, as in {@link #encode})
+   */
+  public <T> T probe(String text, PoolingProbe<T> probe) {
+    TokenizedText t = tokenize(List.of(text)).get(0);
+    int n = t.length();
+    long[] attention = new long[n];
+    Arrays.fill(attention, 1L);
+    Shape shape = new Shape(1, n);
+    try (NDManager scope = model.manager().newSubManager()) {
+      NDArray mask = scope.create(attention, shape);
+      NDArray tokens = model.forward(scope.create(t.ids(), shape), scope.create(t.typeIds(), shape), mask);
+      AlignedMask aligned = aligner.align(new int[] {n}, n, (int) tokens.getShape().get(1), promptLength);
+      return probe.apply(t, mask, tokens, aligned);
+    }
+  }
+
+  /** What {@link #probe} hands over: the inputs of the pooling step for one text. */
+  @FunctionalInterface
+  public interface PoolingProbe<T> {
+    /**
+     * @param tokens the text's tokens
+     * @param attentionMask [1, N] int64: the tokenizer's mask
+     * @param tokenEmbeddings [1, L, H]: the network's output, L = M + N
+     * @param aligned the pooling mask this encoder builds, L long
+     */
+    T apply(TokenizedText tokens, NDArray attentionMask, NDArray tokenEmbeddings, AlignedMask aligned);
+  }
+
   /** Frees the model's native memory and the tokenizer. */
   @Override
   public void close() {

@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class EmbedJob {
   private static final Logger LOG = LoggerFactory.getLogger(EmbedJob.class);
   static final String JOB_GROUP = "peft-embed-embed";
+  /** How long a failed job's killed tasks get to stop before the cleanup. */
+  private static final long DRAIN_TIMEOUT_MS = 60_000;
 
   /**
    * One run of the job.
@@ -88,7 +90,8 @@ public final class EmbedJob {
         col("num_tokens"), col("truncated"));
 
     spark.sparkContext().setJobGroup("peft-embed-count", "count input rows", false);
-    long rowsIn = table.count();
+    TextKinds kinds = TextKinds.of(table, r.textCol());
+    long rowsIn = kinds.rows();
     Counts before = r.mode() == SaveMode.Append ? Counts.of(spark, r, embedded.schema(), hadoop) : Counts.NONE;
     LOG.info("embedding {} rows of {} ({}) into {} ({}, mode {})", rowsIn, r.input(), format, r.output(),
         r.outputFormat(), r.mode());
@@ -96,20 +99,51 @@ public final class EmbedJob {
     int executors;
     try (ProgressReporter progress = new ProgressReporter(spark.sparkContext(), JOB_GROUP, rowsIn,
         r.progressSeconds())) {
-      write(embedded, r.outputFormat(), r.mode(), r.output());
+      writeVisible(spark, embedded, r.outputFormat(), r.mode(), r.output());
       executors = progress.executors();
     } finally {
       spark.sparkContext().clearJobGroup();
     }
     Counts after = Counts.of(spark, r, embedded.schema(), hadoop);
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new JobSummary(rowsIn, after.rows - before.rows, after.embedded - before.embedded,
-        (after.rows - after.embedded) - (before.rows - before.embedded), after.truncated - before.truncated,
-        stage.modelLoads(), executors, seconds);
+    long rowsOut = after.rows - before.rows;
+    long embeddedOut = after.embedded - before.embedded;
+    // Rows without an embedding are null texts or failed rows; the null texts are known from the input.
+    long failed = rowsOut - embeddedOut - kinds.nullText();
+    return new JobSummary(rowsIn, rowsOut, embeddedOut, kinds.nullText(), after.truncated - before.truncated,
+        stage.modelLoads(), executors, seconds, new JobSummary.BadRows(kinds.emptyText(), kinds.blankText(),
+            kinds.controlChars(), kinds.invalidUtf8(), failed));
+  }
+
+  /**
+   * Writes so that a job that fails leaves readers what was there before: Parquet and JSON lines through an
+   * {@link OutputPublication}, Delta through its own transaction log (a staged directory renamed over a table would
+   * lose its history). Run it in the {@link #JOB_GROUP} job group.
+   */
+  static void writeVisible(SparkSession spark, Dataset<Row> rows, OutputFormat format, SaveMode mode, String output) {
+    if (format == OutputFormat.DELTA) {
+      write(rows, format, mode, output);
+      return;
+    }
+    OutputPublication publication = OutputPublication.plan(output, mode,
+        spark.sparkContext().applicationId() + "-" + System.currentTimeMillis(),
+        spark.sparkContext().hadoopConfiguration());
+    boolean written = false;
+    try {
+      write(rows, format, publication.writeMode(), publication.writePath());
+      written = true;
+    } finally {
+      // Spark's own exceptions are checked ones thrown from Scala: a catch clause would miss them.
+      if (!written) {
+        JobGroupDrain.await(spark, JOB_GROUP, DRAIN_TIMEOUT_MS);
+        publication.discard();
+      }
+    }
+    publication.publish();
   }
 
   /** Writes through Spark's commit protocol (Delta's transaction log for delta). */
-  static void write(Dataset<Row> rows, OutputFormat format, SaveMode mode, String output) {
+  private static void write(Dataset<Row> rows, OutputFormat format, SaveMode mode, String output) {
     var writer = rows.write().mode(mode);
     switch (format) {
       case PARQUET -> writer.parquet(output);

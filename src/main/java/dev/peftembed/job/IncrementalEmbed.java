@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>Rows whose id is gone from the input are deleted, so that the output mirrors its source, unless
  * {@code keepDeleted}. Ids must be present, non-null and unique.
  *
- * <p>Parquet and JSON lines outputs are rewritten as a whole (unchanged rows copied, not re-embedded) and swapped in
- * by {@link OutputSwap}; a Delta output gets one MERGE on id.
+ * <p>Parquet and JSON lines outputs are rewritten as a whole (unchanged rows copied, not re-embedded) beside the old
+ * version and swapped in by an {@link OutputPublication}, so a failed run leaves the old output; a Delta output gets
+ * one MERGE on id.
  */
 final class IncrementalEmbed {
   private static final Logger LOG = LoggerFactory.getLogger(IncrementalEmbed.class);
@@ -74,12 +75,13 @@ final class IncrementalEmbed {
     long rowsIn = checkIds(spark, r, input);
     if (!exists || r.mode() == SaveMode.Overwrite) {
       LOG.info("{}: {} output, embedding all {} rows", r.output(), exists ? "rebuilding the" : "no", rowsIn);
+      TextKinds kinds = textKinds(spark, input);
       Pass written = embedding(spark, r, rowsIn, () -> {
-        EmbedJob.write(all, r.outputFormat(), r.mode(), r.output());
+        EmbedJob.writeVisible(spark, all, r.outputFormat(), r.mode(), r.output());
         spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
         return EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()));
       });
-      return summary(stage, start, rowsIn, written.counts().rows(), written,
+      return summary(stage, start, rowsIn, written.counts().rows(), written, kinds,
           new JobSummary.Changes(rowsIn, 0, 0, 0));
     }
 
@@ -93,18 +95,21 @@ final class IncrementalEmbed {
         changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
     long kept = changes.rowsUnchanged() + (r.keepDeleted() ? goneCount(spark, existing, keys, sameId) : 0);
     if (!changes.any()) {
-      return summary(stage, start, rowsIn, kept, new Pass(EmbedJob.Counts.NONE, 0), changes);
+      return summary(stage, start, rowsIn, kept, new Pass(EmbedJob.Counts.NONE, 0),
+          new TextKinds(0, 0, 0, 0, 0, 0), changes);
     }
 
     Dataset<Row> toEmbed = input.join(existing.select(col(ID).as(KEY_ID), col(HASH).as(KEY_HASH)),
         col(ID).equalTo(col(KEY_ID)), "left_outer")
         .where(col(KEY_ID).isNull().or(not(col(HASH).eqNullSafe(col(KEY_HASH)))))
         .select(ID, TEXT, HASH);
+    TextKinds kinds = changes.rowsNew() + changes.rowsChanged() == 0 ? new TextKinds(0, 0, 0, 0, 0, 0)
+        : textKinds(spark, toEmbed);
     // Kept for the write after the counting job: the vectors are computed once.
     Dataset<Row> fresh = embed(stage, toEmbed, embedder).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Pass embedded = embedding(spark, r, changes.rowsNew() + changes.rowsChanged(), () -> EmbedJob.Counts.of(fresh));
-      spark.sparkContext().setJobGroup("peft-embed-update", "update the output", false);
+      spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, "update the output", false);
       if (r.outputFormat() == OutputFormat.DELTA) {
         Dataset<Row> upserts = fresh.withColumn(DELETE, lit(false));
         Dataset<Row> deletes = existing.select(ID).join(keys, sameId, "left_anti").withColumn(DELETE, lit(true));
@@ -114,13 +119,12 @@ final class IncrementalEmbed {
             ? existing.join(keys, sameId.and(not(sameText)), "left_anti")
             : existing.join(keys, sameId.and(sameText), "left_semi");
         Dataset<Row> result = carried.unionByName(fresh);
-        OutputSwap.replace(hadoop, r.output(), staged -> EmbedJob.write(result, r.outputFormat(),
-            SaveMode.ErrorIfExists, staged));
+        EmbedJob.writeVisible(spark, result, r.outputFormat(), SaveMode.Overwrite, r.output());
       }
       spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
       long rowsOut = EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()).count();
       spark.sparkContext().clearJobGroup();
-      return summary(stage, start, rowsIn, rowsOut, embedded, changes);
+      return summary(stage, start, rowsIn, rowsOut, embedded, kinds, changes);
     } finally {
       fresh.unpersist();
     }
@@ -222,11 +226,24 @@ final class IncrementalEmbed {
     }
   }
 
+  /** The bad-text kinds of the rows this run embeds. */
+  private static TextKinds textKinds(SparkSession spark, Dataset<Row> rows) {
+    spark.sparkContext().setJobGroup("peft-embed-count", "count bad-text kinds", false);
+    try {
+      return TextKinds.of(rows, TEXT);
+    } finally {
+      spark.sparkContext().clearJobGroup();
+    }
+  }
+
   private static JobSummary summary(PeftEmbedder stage, long start, long rowsIn, long rowsOut, Pass pass,
-      JobSummary.Changes changes) {
+      TextKinds kinds, JobSummary.Changes changes) {
     double seconds = (System.nanoTime() - start) / 1e9;
     EmbedJob.Counts c = pass.counts();
-    return new JobSummary(rowsIn, rowsOut, c.embedded(), c.rows() - c.embedded(), c.truncated(), stage.modelLoads(),
-        pass.executors(), seconds, changes);
+    // Rows without an embedding are null texts or failed rows; the null texts are known from the input.
+    long failed = c.rows() - c.embedded() - kinds.nullText();
+    return new JobSummary(rowsIn, rowsOut, c.embedded(), kinds.nullText(), c.truncated(), stage.modelLoads(),
+        pass.executors(), seconds, new JobSummary.BadRows(kinds.emptyText(), kinds.blankText(), kinds.controlChars(),
+            kinds.invalidUtf8(), failed), changes);
   }
 }

@@ -8,21 +8,22 @@ import java.util.Locale;
  * @param rowsIn rows read
  * @param rowsOut rows the job wrote (read back from the committed output); for an incremental run, the rows of the
  *     output after the run
- * @param embedded rows with an embedding (for an incremental run: embedded by this run)
+ * @param embedded rows with an embedding (for an incremental run: embedded by this run, as are the bad-row counts)
  * @param nullText rows whose text was null (their embedding is null)
  * @param truncated rows whose text was cut at the token limit
  * @param modelLoads model loads on executors: equals the executors in a fresh application
  * @param executors executors that ran embedding tasks
  * @param seconds wall time of the job, reading to commit
+ * @param badRows the other bad-row kinds: empty, blank, control characters, invalid UTF-8, failed rows
  * @param changes what an incremental run found, or {@code null} for a full run
  */
 public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText, long truncated, long modelLoads,
-    int executors, double seconds, Changes changes) {
+    int executors, double seconds, BadRows badRows, Changes changes) {
 
   /** A full (not incremental) run's summary. */
   public JobSummary(long rowsIn, long rowsOut, long embedded, long nullText, long truncated, long modelLoads,
-      int executors, double seconds) {
-    this(rowsIn, rowsOut, embedded, nullText, truncated, modelLoads, executors, seconds, null);
+      int executors, double seconds, BadRows badRows) {
+    this(rowsIn, rowsOut, embedded, nullText, truncated, modelLoads, executors, seconds, badRows, null);
   }
 
   /**
@@ -40,6 +41,17 @@ public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText
     }
   }
 
+  /**
+   * Bad-row kinds beyond null texts and truncation. Every kind except {@code failed} is embedded.
+   *
+   * @param emptyText rows whose text was empty: embedded as {@code [CLS] [SEP]}
+   * @param blankText rows whose text was only white space: embedded as {@code [CLS] [SEP]}
+   * @param controlChars rows whose text held control characters or NUL, which the tokenizer drops
+   * @param invalidUtf8 rows whose text was not valid UTF-8, or held U+FFFD where a decoder had met such bytes
+   * @param failed rows with a text but no embedding: the model failed on them
+   */
+  public record BadRows(long emptyText, long blankText, long controlChars, long invalidUtf8, long failed) {}
+
   /** @return rows written per second of wall time */
   public double rowsPerSecond() {
     return seconds > 0 ? rowsOut / seconds : 0;
@@ -51,7 +63,11 @@ public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText
         ",\"rows_new\":%d,\"rows_changed\":%d,\"rows_unchanged\":%d,\"rows_deleted\":%d", changes.rowsNew(),
         changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
     return String.format(Locale.ROOT, "{\"rows_in\":%d,\"rows_out\":%d,\"embedded\":%d,\"null_text\":%d,"
-            + "\"truncated\":%d,\"model_loads\":%d,\"executors\":%d,\"seconds\":%.3f,\"rows_per_second\":%.1f%s}",
-        rowsIn, rowsOut, embedded, nullText, truncated, modelLoads, executors, seconds, rowsPerSecond(), incremental);
+            + "\"empty_text\":%d,\"blank_text\":%d,\"control_chars\":%d,\"invalid_utf8\":%d,"
+            + "\"truncated\":%d,\"failed\":%d,"
+            + "\"model_loads\":%d,\"executors\":%d,\"seconds\":%.3f,\"rows_per_second\":%.1f%s}",
+        rowsIn, rowsOut, embedded, nullText, badRows.emptyText(), badRows.blankText(), badRows.controlChars(),
+        badRows.invalidUtf8(), truncated, badRows.failed(), modelLoads, executors, seconds, rowsPerSecond(),
+        incremental);
   }
 }

@@ -28,6 +28,17 @@ public final class PromptAdapterWriter {
    */
   public static void write(Path dir, float[] promptEmbeddings, int numVirtualTokens, String baseModel,
       BertConfig config) throws IOException {
+    write(dir, promptEmbeddings, numVirtualTokens, baseModel, config, null);
+  }
+
+  /**
+   * As {@link #write(Path, float[], int, String, BertConfig)}, recording how the table was initialised: PEFT's
+   * {@code prompt_tuning_init} {@code TEXT} with its {@code prompt_tuning_init_text}, or {@code RANDOM}.
+   *
+   * @param initText the text the rows were taken from ({@link TextPromptInit}), or {@code null} for RANDOM
+   */
+  public static void write(Path dir, float[] promptEmbeddings, int numVirtualTokens, String baseModel,
+      BertConfig config, String initText) throws IOException {
     int h = config.hiddenSize();
     if (promptEmbeddings.length != (long) numVirtualTokens * h) {
       throw new IllegalArgumentException("expected " + numVirtualTokens + " × " + h + " values, got "
@@ -44,7 +55,13 @@ public final class PromptAdapterWriter {
     c.put("num_layers", config.numLayers());
     c.put("base_model_name_or_path", baseModel);
     c.put("inference_mode", true);
-    c.put("prompt_tuning_init", "RANDOM");
+    if (initText == null) {
+      c.put("prompt_tuning_init", "RANDOM");
+    } else {
+      c.put("prompt_tuning_init", "TEXT");
+      c.put("prompt_tuning_init_text", initText);
+      c.put("tokenizer_name_or_path", baseModel);
+    }
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("adapter_config.json").toFile(), c);
     TreeMap<String, SafetensorsWriter.Entry> tensors = new TreeMap<>();
     tensors.put(PromptAdapter.KEY, new SafetensorsWriter.Entry(new long[] {numVirtualTokens, h}, promptEmbeddings));

@@ -22,7 +22,8 @@ object ClusterTest extends Tag("dev.peftembed.cluster.ClusterTest")
  * The job as a cluster user runs it: `scripts/cluster up` starts a Master and two one-core Workers from the Maven
  * jars, and `scripts/peft-embed embed --master spark://...` submits the app jar to them through SparkSubmit. Only
  * `mvn verify` runs it (about two minutes); `mvn verify -Dsuites=dev.peftembed.cluster.StandaloneClusterSuite` runs it
- * alone. Scripts' output and the cluster's logs stay under target/cluster-it.
+ * with only its integration-test neighbour, NotebooksSuite. Scripts' output and the cluster's logs stay under
+ * target/cluster-it.
  */
 class StandaloneClusterSuite extends AnyFunSuite with BeforeAndAfterAll {
   private val rows = 20000

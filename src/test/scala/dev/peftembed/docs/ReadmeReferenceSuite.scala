@@ -1,11 +1,13 @@
 package dev.peftembed.docs
 
+import dev.peftembed.cli.Main
 import dev.peftembed.spark.PeftEmbedder
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
+import picocli.CommandLine
 import scala.jdk.CollectionConverters._
 
-/** README's parameter reference stays in step with the stage: every param listed once, with its real default. */
+/** README's references stay in step with the code: every stage param and embed option listed once, with its default. */
 class ReadmeReferenceSuite extends AnyFunSuite {
   private val readme = Files.readAllLines(Path.of("README.md")).asScala.toSeq
 
@@ -35,6 +37,20 @@ class ReadmeReferenceSuite extends AnyFunSuite {
         else assert(cell == value || cell.startsWith(value + ":") || cell.startsWith(value + " "),
           s"$name defaults to '$value' but README says '$default'")
       }
+    }
+  }
+
+  test("every embed option (a conf/peft-embed.properties key) is documented once, with its default") {
+    val documented = table("### embed options and `conf/peft-embed.properties` keys")
+    val options = new CommandLine(classOf[Main]).getSubcommands.get("embed").getCommandSpec.options().asScala
+      .filterNot(_.usageHelp).filterNot(_.versionHelp).toSeq
+    assert(documented.map(_._1).sorted == options.map(_.longestName).sorted, "README and embed list different options")
+    for ((name, default) <- documented) {
+      val value = options.find(_.longestName == name).get.defaultValue
+      val cell = default.replace("`", "")
+      if (value == null) assert(cell.startsWith("none"), s"$name has no default but README says '$default'")
+      else assert(cell == value || cell.startsWith(value + ":") || cell.startsWith(value + " "),
+        s"$name defaults to '$value' but README says '$default'")
     }
   }
 }

@@ -130,7 +130,8 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession {
     assert(code == 0)
     val summary = json.readTree(out.trim.linesIterator.toSeq.last)
     assert(summary.get("rows_in").asLong == 12 && summary.get("rows_out").asLong == 12)
-    Seq("embedded", "null_text", "truncated", "model_loads", "executors", "seconds", "rows_per_second")
+    Seq("embedded", "null_text", "empty_text", "blank_text", "control_chars", "invalid_utf8", "truncated",
+      "failed", "model_loads", "executors", "seconds", "rows_per_second")
       .foreach(k => assert(summary.has(k), k))
     assert(Files.list(dir.resolve("out")).iterator().asScala.exists(_.getFileName.toString.endsWith(".json")))
 

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
 import dev.peftembed.testkit.{Console, TestModels, VectorMath}
 import java.nio.file.{Files, Path}
-import org.apache.logging.log4j.{Level, LogManager}
-import org.apache.logging.log4j.core.LoggerContext
-import org.apache.logging.log4j.core.config.Configurator
 import org.apache.spark.sql.SaveMode
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
@@ -65,16 +62,6 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   private def changes(s: JobSummary) = {
     val c = s.changes
     (c.rowsNew, c.rowsChanged, c.rowsUnchanged, c.rowsDeleted)
-  }
-
-  /** Runs `block` with Spark's logging off: an injected task failure would print its stack trace several times. */
-  private def withoutSparkLogs[T](block: => T): T = {
-    // Utils has its own level in log4j2-test.properties, so it is not reached through its parent.
-    val names = Seq("org.apache.spark", "org.apache.spark.util.Utils")
-    val context = LogManager.getContext(false).asInstanceOf[LoggerContext]
-    val saved = names.map(n => n -> context.getLogger(n).getLevel)
-    names.foreach(Configurator.setLevel(_, Level.OFF))
-    try block finally saved.foreach { case (n, level) => Configurator.setLevel(n, level) }
   }
 
   /** Jobs of the embedding group so far, once a marker job shows the listener bus has caught up. */
@@ -197,20 +184,6 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
     val mirrored = incremental(input(dir, "fewer2.jsonl", v1.take(30)), out, OutputFormat.PARQUET)
     assert(changes(mirrored) == (0, 0, 30, 20) && mirrored.rowsOut == 30, mirrored.toJson)
     assert(spark.read.parquet(out.toString).count() == 30)
-  }
-
-  test("a rewrite whose Spark job fails leaves the old output as it was, and nothing beside it") {
-    val dir = Files.createTempDirectory("incremental-fail")
-    val out = dir.resolve("out")
-    spark.range(10).write.parquet(out.toString)
-    val before = files(out)
-    val e = intercept[Exception](withoutSparkLogs(OutputSwap.replace(spark.sparkContext.hadoopConfiguration,
-      // One partition: no sibling task is left running to be interrupted (and log it) after the job fails.
-      out.toString, staged => spark.range(0, 1000, 1, 1)
-        .selectExpr("if(id = 500, raise_error('injected'), id) as id").write.parquet(staged))))
-    assert(e.getMessage.contains("injected"))
-    assert(files(out) == before)
-    assert(Files.list(dir).iterator().asScala.map(_.getFileName.toString).toSeq == Seq("out"))
   }
 
   test("refused on the driver: another model setting, a full output, duplicate ids, append; the output is kept") {

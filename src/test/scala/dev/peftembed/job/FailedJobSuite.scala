@@ -1,0 +1,135 @@
+package dev.peftembed.job
+
+import com.fasterxml.jackson.databind.ObjectMapper
+import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
+import dev.peftembed.testkit.TestModels
+import java.nio.charset.StandardCharsets.UTF_8
+import java.nio.file.{Files, Path}
+import java.util.concurrent.atomic.AtomicInteger
+import org.apache.spark.scheduler.{SparkListener, SparkListenerJobStart, SparkListenerTaskEnd}
+import org.apache.spark.sql.SaveMode
+import org.scalatest.funsuite.AnyFunSuite
+import scala.jdk.CollectionConverters._
+import scala.util.Using
+
+/**
+ * A job that fails in the middle of its write leaves readers what was there before, in every mode. The fault is a
+ * real one: an input file deleted once the write job has started (a compaction under a running job), so the task
+ * that reads it fails after other tasks have committed their files, and local mode does not retry it.
+ */
+class FailedJobSuite extends AnyFunSuite with LocalSparkSession {
+  private val json = new ObjectMapper()
+  private val files = 8
+  private val rowsPerFile = 150
+  private val victimRows = 40
+
+  /**
+   * Eight JSON-lines files, each its own partition; the victim, the smallest, is the last partition (Spark orders
+   * splits by size), so that it is read when earlier tasks are done.
+   */
+  private def writeInput(dir: Path, firstId: Int): (Path, Path) = {
+    val in = Files.createDirectories(dir.resolve("in"))
+    var id = firstId
+    val paths = (0 until files).map { f =>
+      val n = if (f == files - 1) victimRows else rowsPerFile
+      val lines = (0 until n).map { _ =>
+        id += 1
+        json.writeValueAsString(Map[String, Any]("id" -> id, "text" -> s"sentence $id of file $f").asJava)
+      }
+      Files.write(in.resolve(f"part-$f%02d.jsonl"), lines.asJava, UTF_8)
+    }
+    (in, paths.last)
+  }
+
+  private def run(in: Path, out: Path, mode: SaveMode): JobSummary = EmbedJob.run(spark, new EmbedJob.Request(
+    in.toString, InputFormat.JSONL, "text", "id", out.toString, OutputFormat.PARQUET, mode,
+    new PeftEmbedder().setModelPath(TestModels.miniLm.dir.toString).setMaxSeqLength(16), 3600))
+
+  /** Every file under a directory, with its size: what a reader could see. */
+  private def snapshot(dir: Path): Map[String, Long] =
+    if (!Files.exists(dir)) Map.empty
+    else Using.resource(Files.walk(dir))(_.iterator.asScala.filter(Files.isRegularFile(_))
+      .map(p => dir.relativize(p).toString -> Files.size(p)).toMap)
+
+  private def ids(out: Path): Seq[Long] =
+    spark.read.parquet(out.toString).select("id").collect().map(_.getLong(0)).toSeq.sorted
+
+  /** Deletes the victim when the write job starts; counts the write job's tasks that succeeded. */
+  private final class DeleteOnWrite(victim: Path) extends SparkListener {
+    val succeeded = new AtomicInteger()
+    @volatile private var writeJob = -1
+
+    override def onJobStart(e: SparkListenerJobStart): Unit =
+      if (Option(e.properties).exists(_.getProperty("spark.jobGroup.id") == EmbedJob.JOB_GROUP) && writeJob < 0) {
+        writeJob = e.jobId
+        Files.delete(victim)
+      }
+
+    override def onTaskEnd(e: SparkListenerTaskEnd): Unit =
+      if (writeJob >= 0 && e.reason == org.apache.spark.Success) succeeded.incrementAndGet()
+  }
+
+  /** Runs the job with the fault; returns the error and how many of its tasks succeeded before it failed. */
+  private def failingRun(in: Path, victim: Path, out: Path, mode: SaveMode): (Throwable, Int) = {
+    val saved = Files.readAllBytes(victim)
+    val listener = new DeleteOnWrite(victim)
+    spark.sparkContext.addSparkListener(listener)
+    val error = try intercept[Exception](run(in, out, mode))
+    finally {
+      spark.sparkContext.removeSparkListener(listener)
+      Files.write(victim, saved)
+    }
+    (error, listener.succeeded.get)
+  }
+
+  private def withSmallSplits[T](body: => T): T = {
+    val key = "spark.sql.files.maxPartitionBytes"
+    val before = spark.conf.getOption(key)
+    // Below the 4 MB cost Spark charges for opening a file, so every input file becomes a partition of its own.
+    spark.conf.set(key, "65536")
+    try body finally before.fold(spark.conf.unset(key))(spark.conf.set(key, _))
+  }
+
+  private def check(mode: SaveMode, previous: Boolean): Unit = withSmallSplits {
+    val dir = Files.createTempDirectory(s"failed-job-$mode")
+    val (in, victim) = writeInput(dir, firstId = 0)
+    val out = dir.resolve("out")
+    val before = if (previous) {
+      val (old, _) = writeInput(Files.createDirectories(dir.resolve("old")), firstId = 100000)
+      run(old, out, SaveMode.ErrorIfExists)
+      snapshot(out)
+    } else Map.empty[String, Long]
+    val oldIds = if (previous) ids(out) else Nil
+
+    val start = System.nanoTime()
+    val (error, succeeded) = failingRun(in, victim, out, mode)
+    info(f"mode $mode: failed after $succeeded committed task(s) in ${(System.nanoTime() - start) / 1e9}%.1f s: " +
+      error.getMessage.linesIterator.next().take(160))
+    assert(succeeded > 0, "the fault must strike after some tasks committed their output")
+    assert(Iterator.iterate(error)(_.getCause).takeWhile(_ != null)
+      .exists(e => Option(e.getMessage).exists(_.contains(victim.getFileName.toString))),
+      s"the error is not the injected fault: $error")
+    assert(snapshot(out) == before, "a reader sees exactly what was there before the failed job")
+    if (previous) assert(ids(out) == oldIds)
+    assert(Using.resource(Files.list(dir))(_.iterator.asScala.map(_.getFileName.toString).toSet) ==
+      Set("in", "old", "out").filter(n => Files.exists(dir.resolve(n))), "no staging directory is left behind")
+
+    // The same command, rerun once the input is whole again, succeeds: a failed run blocks nothing.
+    val s = run(in, out, mode)
+    val expected = (1L to (files - 1) * rowsPerFile + victimRows).toSeq
+    assert(s.rowsIn == expected.size && s.rowsOut == expected.size)
+    assert(ids(out) == (if (mode == SaveMode.Append) (oldIds ++ expected).sorted else expected))
+  }
+
+  test("mode error: a failed job leaves no output directory, and the rerun is not refused") {
+    check(SaveMode.ErrorIfExists, previous = false)
+  }
+
+  test("mode overwrite: a failed job leaves the previous output intact (Spark alone would have deleted it first)") {
+    check(SaveMode.Overwrite, previous = true)
+  }
+
+  test("mode append: a failed job adds no file to the previous output") {
+    check(SaveMode.Append, previous = true)
+  }
+}
