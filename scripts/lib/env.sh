@@ -57,3 +57,17 @@ peft_embed_jvm_flags() {
     "-Dpeftembed.home=$PEFT_EMBED_HOME" "-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
     "-Dpeftembed.root=$ROOT"
 }
+
+# Native settings for every JVM that runs libtorch on CPU. They take effect only if they are in the environment when
+# the JVM starts, so the scripts call this before `java`; child processes inherit them (benchmark workers, the
+# standalone Workers of scripts/cluster and the executors they launch).
+peft_embed_native_env() {
+  # glibc hands blocks above its mmap threshold (adaptive, at most 32 MiB) straight back to the kernel, so a batch's
+  # activations are mapped afresh and page-faulted on every layer. Keeping blocks up to 256 MiB in the heap, and not
+  # trimming it, lets the allocator reuse warm memory: long texts +29%, short and mixed unchanged; peak RSS of
+  # encode about 1.0 GB. A value already in the environment wins.
+  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-268435456}"
+  export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
+  export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-67108864}"
+}
+
