@@ -57,3 +57,40 @@ peft_embed_jvm_flags() {
     "-Dpeftembed.home=$PEFT_EMBED_HOME" "-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
     "-Dpeftembed.root=$ROOT"
 }
+
+# Native settings for every JVM that runs libtorch on CPU. They take effect only if they are in the environment when
+# the JVM starts, so the scripts call this before `java`; child processes inherit them (benchmark workers, the
+# standalone Workers of scripts/cluster and the executors they launch).
+peft_embed_native_env() {
+  # glibc hands blocks above its mmap threshold (adaptive, at most 32 MiB) straight back to the kernel, so a batch's
+  # activations are mapped afresh and page-faulted on every layer. Keeping blocks up to 256 MiB in the heap, and not
+  # trimming it, lets the allocator reuse warm memory: long texts +29%, short and mixed unchanged; peak RSS of
+  # encode about 1.0 GB. A value already in the environment wins.
+  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-268435456}"
+  export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
+  export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-67108864}"
+  peft_embed_mkl_shim
+}
+
+# On AMD CPUs, prepends scripts/lib/mkl-vendor-shim.c, built once with cc into PEFT_EMBED_HOME, to LD_PRELOAD: MKL
+# then uses its AVX-512 kernels there too (2.3x the matrix throughput of its AVX2 fallback on Zen 5). Without a C
+# compiler it says so and leaves MKL as it is. PEFT_EMBED_MKL_SHIM=0 turns it off.
+peft_embed_mkl_shim() {
+  if [[ "${PEFT_EMBED_MKL_SHIM:-1}" == 0 ]] || ! grep -q -m1 AuthenticAMD /proc/cpuinfo 2>/dev/null; then
+    return 0
+  fi
+  local src="$ROOT/scripts/lib/mkl-vendor-shim.c" so="$PEFT_EMBED_HOME/native/mkl-vendor-shim.so"
+  if [[ ! -f "$so" || "$src" -nt "$so" ]]; then
+    if ! command -v cc > /dev/null; then
+      echo "peft-embed: no C compiler (cc), so MKL keeps its AVX2 kernels on this AMD CPU (about half speed)" >&2
+      return 0
+    fi
+    mkdir -p "${so%/*}"
+    # Built under a private name, then renamed: scripts starting at once never load a half-written library.
+    cc -shared -fPIC -O2 -o "$so.$$" "$src" && mv -f "$so.$$" "$so" || { rm -f "$so.$$"; return 0; }
+  fi
+  case ":${LD_PRELOAD:-}:" in
+    *":$so:"*) ;;
+    *) export LD_PRELOAD="$so${LD_PRELOAD:+:$LD_PRELOAD}" ;;
+  esac
+}

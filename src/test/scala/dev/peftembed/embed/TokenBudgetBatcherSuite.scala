@@ -26,13 +26,13 @@ class TokenBudgetBatcherSuite extends AnyFunSuite {
     }
   }
 
-  test("no batch pads its shortest text by more than a third of the padded length") {
+  test("no batch pads its shortest text by more than 15% of the padded length") {
     val batches = plan(64, 16384)
     for (b <- batches) assert(lengths(b.last) >= lengths(b.head) * TokenBudgetBatcher.MIN_FILL)
     val real = lengths.map(_.toLong).sum
     val padded = batches.map(b => lengths(b.head).toLong * b.length).sum
     info(f"padding efficiency ${real.toDouble / padded}%.3f over ${batches.size} batches")
-    assert(real.toDouble / padded >= 0.75)
+    assert(real.toDouble / padded >= 0.9)
   }
 
   test("a text longer than the whole budget gets a batch of its own") {
