@@ -1,0 +1,75 @@
+package dev.peftembed.model;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Enumeration;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * A structural check of a TorchScript file from its zip directory alone, run where the graph is described (on a
+ * Spark driver, before any executor hands the file to libtorch). libtorch's own errors for a truncated or foreign
+ * file are multi-line C++ traces, and come from every task; this check names the file and what was expected, once.
+ * It proves the archive is a readable TorchScript container, not that its code runs: libtorch still loads it.
+ */
+final class TorchScriptArchive {
+  /** Every record of a TorchScript archive sits under one top-level folder, next to these. */
+  private static final String DATA = "data.pkl";
+  private static final String CONSTANTS = "constants.pkl";
+  private static final String CODE = "code/";
+
+  /** The first bytes of a legacy (pre-zip) {@code torch.save} file: a pickle protocol 2 header. */
+  private static final int PICKLE_PROTO = 0x80;
+
+  private TorchScriptArchive() {}
+
+  /**
+   * @throws ModelFormatException if the file is not a zip archive, is truncated, or is a {@code torch.save} pickle
+   *     rather than a {@code torch.jit.save} module
+   */
+  static void check(Path file) {
+    String expected = "expected a TorchScript archive written by torch.jit.save";
+    if (startsWithPickle(file)) {
+      throw new ModelFormatException(file, "is a pickle (torch.save), never loaded because unpickling runs code; "
+          + expected);
+    }
+    boolean data = false;
+    boolean constants = false;
+    boolean code = false;
+    try (ZipFile zip = new ZipFile(file.toFile())) {
+      long size = Files.size(file);
+      for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
+        ZipEntry e = entries.nextElement();
+        String name = e.getName();
+        if (e.getCompressedSize() > size || e.getSize() < -1) {
+          throw new ModelFormatException(file, "zip entry \"" + name + "\" claims " + e.getCompressedSize()
+              + " bytes in a file of " + size + "; " + expected);
+        }
+        String inFolder = name.substring(name.indexOf('/') + 1);
+        data |= inFolder.equals(DATA);
+        constants |= inFolder.equals(CONSTANTS);
+        code |= inFolder.startsWith(CODE);
+      }
+    } catch (IOException e) {
+      throw new ModelFormatException(file, "is not a readable zip archive (" + e.getMessage()
+          + "): truncated or corrupt; " + expected, e);
+    }
+    if (!data) {
+      throw new ModelFormatException(file, "has no " + DATA + " record; " + expected);
+    }
+    if (!code || !constants) {
+      throw new ModelFormatException(file, "holds no TorchScript code (a torch.save archive of tensors or a "
+          + "state_dict, never unpickled); " + expected + " (torch.jit.trace or torch.jit.script, then save)");
+    }
+  }
+
+  private static boolean startsWithPickle(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.read() == PICKLE_PROTO;
+    } catch (IOException e) {
+      throw new ModelFormatException(file, "cannot read: " + e.getMessage(), e);
+    }
+  }
+}
