@@ -1,7 +1,6 @@
 package dev.peftembed.model;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * The tensors our BERT encoder reads from a checkpoint, with the shapes {@code config.json} implies, so that a
@@ -12,46 +11,45 @@ import java.util.Map;
 public final class BertWeightLayout {
   private BertWeightLayout() {}
 
-  /** @return every tensor name the encoder reads, in checkpoint order, with its expected shape */
-  public static Map<String, long[]> expected(BertConfig c) {
-    long h = c.hiddenSize();
-    long i = c.intermediateSize();
-    Map<String, long[]> shapes = new LinkedHashMap<>();
-    shapes.put("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), h});
-    shapes.put("embeddings.position_embeddings.weight", new long[] {c.maxPositions(), h});
-    shapes.put("embeddings.token_type_embeddings.weight", new long[] {c.typeVocabSize(), h});
-    layerNorm(shapes, "embeddings.LayerNorm", h);
-    for (int layer = 0; layer < c.numLayers(); layer++) {
-      String p = "encoder.layer." + layer + ".";
-      for (String proj : new String[] {"query", "key", "value"}) {
-        linear(shapes, p + "attention.self." + proj, h, h);
-      }
-      linear(shapes, p + "attention.output.dense", h, h);
-      layerNorm(shapes, p + "attention.output.LayerNorm", h);
-      linear(shapes, p + "intermediate.dense", h, i);
-      linear(shapes, p + "output.dense", i, h);
-      layerNorm(shapes, p + "output.LayerNorm", h);
-    }
-    return shapes;
-  }
-
   /**
    * Checks from the headers alone that every tensor the encoder reads is there, with the shape config.json implies
-   * and a float dtype; reads no weights.
+   * and a float dtype; reads no weights. Tensors are checked as they are named, so a config claiming millions of
+   * layers fails at the first missing one instead of listing them all.
    *
    * @throws ModelFormatException naming the file, the tensor and both shapes
    */
   public static void check(Checkpoint checkpoint, BertConfig config) {
-    expected(config).forEach(checkpoint::check);
+    forEach(config, checkpoint::check);
   }
 
-  private static void linear(Map<String, long[]> shapes, String name, long in, long out) {
-    shapes.put(name + ".weight", new long[] {out, in});
-    shapes.put(name + ".bias", new long[] {out});
+  /** Names every tensor the encoder reads, in checkpoint order, with its expected shape. */
+  static void forEach(BertConfig c, BiConsumer<String, long[]> visit) {
+    long h = c.hiddenSize();
+    long i = c.intermediateSize();
+    visit.accept("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), h});
+    visit.accept("embeddings.position_embeddings.weight", new long[] {c.maxPositions(), h});
+    visit.accept("embeddings.token_type_embeddings.weight", new long[] {c.typeVocabSize(), h});
+    layerNorm(visit, "embeddings.LayerNorm", h);
+    for (int layer = 0; layer < c.numLayers(); layer++) {
+      String p = "encoder.layer." + layer + ".";
+      for (String proj : new String[] {"query", "key", "value"}) {
+        linear(visit, p + "attention.self." + proj, h, h);
+      }
+      linear(visit, p + "attention.output.dense", h, h);
+      layerNorm(visit, p + "attention.output.LayerNorm", h);
+      linear(visit, p + "intermediate.dense", h, i);
+      linear(visit, p + "output.dense", i, h);
+      layerNorm(visit, p + "output.LayerNorm", h);
+    }
   }
 
-  private static void layerNorm(Map<String, long[]> shapes, String name, long width) {
-    shapes.put(name + ".weight", new long[] {width});
-    shapes.put(name + ".bias", new long[] {width});
+  private static void linear(BiConsumer<String, long[]> visit, String name, long in, long out) {
+    visit.accept(name + ".weight", new long[] {out, in});
+    visit.accept(name + ".bias", new long[] {out});
+  }
+
+  private static void layerNorm(BiConsumer<String, long[]> visit, String name, long width) {
+    visit.accept(name + ".weight", new long[] {width});
+    visit.accept(name + ".bias", new long[] {width});
   }
 }
