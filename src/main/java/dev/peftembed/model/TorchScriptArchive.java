@@ -12,7 +12,9 @@ import java.util.zip.ZipFile;
  * A structural check of a TorchScript file from its zip directory alone, run where the graph is described (on a
  * Spark driver, before any executor hands the file to libtorch). libtorch's own errors for a truncated or foreign
  * file are multi-line C++ traces, and come from every task; this check names the file and what was expected, once.
- * It proves the archive is a readable TorchScript container, not that its code runs: libtorch still loads it.
+ * Its pickle records are walked opcode by opcode ({@link PickleScan}) with every length and memo index bounded by
+ * the record, because libtorch's unpickler allocates whatever they say. It proves the archive is a readable
+ * TorchScript container, not that its code runs: libtorch still loads it.
  */
 final class TorchScriptArchive {
   /** Every record of a TorchScript archive sits under one top-level folder, next to these. */
@@ -22,6 +24,9 @@ final class TorchScriptArchive {
 
   /** The first bytes of a legacy (pre-zip) {@code torch.save} file: a pickle protocol 2 header. */
   private static final int PICKLE_PROTO = 0x80;
+
+  /** A module's pickles describe its structure and tensors' metadata: megabytes at most, even for large models. */
+  private static final int MAX_PICKLE_BYTES = 64 << 20;
 
   private TorchScriptArchive() {}
 
@@ -51,6 +56,9 @@ final class TorchScriptArchive {
         data |= inFolder.equals(DATA);
         constants |= inFolder.equals(CONSTANTS);
         code |= inFolder.startsWith(CODE);
+        if (name.endsWith("pkl")) {
+          PickleScan.check(file, name, readRecord(zip, e, size, file));
+        }
       }
     } catch (IOException e) {
       throw new ModelFormatException(file, "is not a readable zip archive (" + e.getMessage()
@@ -62,6 +70,21 @@ final class TorchScriptArchive {
     if (!code || !constants) {
       throw new ModelFormatException(file, "holds no TorchScript code (a torch.save archive of tensors or a "
           + "state_dict, never unpickled); " + expected + " (torch.jit.trace or torch.jit.script, then save)");
+    }
+  }
+
+  /** A pickle record, read whole: pickles hold structure, not tensor data, so they are small. */
+  private static byte[] readRecord(ZipFile zip, ZipEntry e, long archiveSize, Path file) throws IOException {
+    if (e.getSize() > MAX_PICKLE_BYTES || e.getSize() > archiveSize) {
+      throw new ModelFormatException(file, "record " + e.getName() + " claims " + e.getSize() + " bytes; at most "
+          + MAX_PICKLE_BYTES + " are read for a pickle");
+    }
+    try (InputStream in = zip.getInputStream(e)) {
+      byte[] bytes = in.readNBytes(MAX_PICKLE_BYTES + 1);
+      if (bytes.length > MAX_PICKLE_BYTES) {
+        throw new ModelFormatException(file, "record " + e.getName() + " is over " + MAX_PICKLE_BYTES + " bytes");
+      }
+      return bytes;
     }
   }
 

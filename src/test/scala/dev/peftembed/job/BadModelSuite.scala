@@ -132,6 +132,13 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession {
       graph { (_, d) => val b = new Array[Byte](4096); new Random(7).nextBytes(b); b(0) = 'x'; Files.write(d, b) }),
     Case("a legacy torch.save pickle as model.pt", "model.pt", Seq("is a pickle", "never loaded"),
       graph((_, d) => Files.write(d, BadFiles.pickle))),
+    Case("a TorchScript pickle whose memo index makes libtorch allocate billions of entries", "model.pt",
+      Seq("record model/data.pkl is not a well-formed pickle", "memo index 2147483647 exceeds"),
+      graph((s, d) => BadFiles.replaceZipRecord(s, d, "/data.pkl",
+        Array[Byte](0x80.toByte, 2, 'N'.toByte, 'r'.toByte, 0xff.toByte, 0xff.toByte, 0xff.toByte, 0x7f, '.'.toByte)))),
+    Case("a TorchScript archive whose data.pkl is garbage", "model.pt",
+      Seq("record model/data.pkl is not a well-formed pickle", "unknown opcode 0x78"),
+      graph((s, d) => BadFiles.replaceZipRecord(s, d, "/data.pkl", Array.fill[Byte](200)('x'.toByte)))),
     Case("a torch.save zip archive (a state_dict) as model.pt", "model.pt", Seq("holds no TorchScript code"),
       graph((_, d) => BadFiles.zipOf(d, "archive/data.pkl" -> BadFiles.pickle, "archive/data/0" -> new Array[Byte](64),
         "archive/version" -> "3\n".getBytes)))
@@ -186,11 +193,11 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession {
     }
   }
 
-  test("a TorchScript archive whose code libtorch rejects: one line naming model.pt when the graph loads") {
-    // A well-formed zip whose pickled module is garbage: only libtorch can tell, so this fails where the graph is
-    // loaded (the first task on an executor; here in-process), still as one line naming the file.
+  test("a TorchScript archive whose code does not compile: one line naming model.pt when the graph loads") {
+    // Well-formed zip and pickles around TorchScript code that does not compile: only libtorch can tell, so this
+    // fails where the graph is loaded (the first task on an executor; here in-process), still as one line.
     val dir = BadFiles.variantWith(TinyPromptBert.promptGraph, "model.pt")((s, d) =>
-      BadFiles.replaceZipRecord(s, d, "/data.pkl", Array.fill[Byte](200)('x'.toByte)))
+      BadFiles.replaceZipRecord(s, d, "model/code/__torch__.py", "def broken(:\n".getBytes))
     try {
       EncoderPlan.resolve(dir, null, EncoderOptions.defaults())
       val e = intercept[ModelFormatException] {
