@@ -1,7 +1,6 @@
 package dev.peftembed.encoder;
 
 import ai.djl.engine.Engine;
-import java.util.Locale;
 
 /**
  * The one way into DJL's engines, and the place that keeps DJL offline. Without offline mode DJL downloads native
@@ -25,7 +24,7 @@ public final class DjlRuntime {
    */
   public static void enforceOffline() {
     String env = System.getenv(OFFLINE_ENV);
-    if (env != null && !Boolean.parseBoolean(env.trim().toLowerCase(Locale.ROOT))) {
+    if (env != null && !Boolean.parseBoolean(env.trim())) {
       throw new IllegalArgumentException("environment variable " + OFFLINE_ENV + "=" + env + " would let DJL "
           + "download native libraries at run time; peft-embed runs offline: unset it");
     }

@@ -47,11 +47,12 @@ public final class Checkpoint {
       Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
       for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        String shardName = e.getValue().asText();
-        Path shardPath = directory.resolve(shardName).normalize();
-        if (!shardPath.startsWith(directory.normalize()) || shardName.isEmpty()) {
-          throw new ModelFormatException(index, "shard \"" + shardName + "\" is outside the model directory");
+        if (!e.getValue().isTextual() || e.getValue().asText().isEmpty()) {
+          throw new ModelFormatException(index, "tensor \"" + e.getKey() + "\" maps to " + e.getValue()
+              + "; expected the name of a shard file");
         }
+        String shardName = e.getValue().asText();
+        Path shardPath = JsonFiles.inside(directory, shardName, index, "shard");
         SafetensorsFile shard = shards.computeIfAbsent(shardName, s -> SafetensorsFile.open(shardPath));
         if (shard.entry(e.getKey()) == null) {
           throw new ModelFormatException(shardPath, "missing tensor \"" + e.getKey() + "\" listed in " + INDEX);

@@ -1,13 +1,22 @@
 package dev.peftembed.model;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A walk over the opcodes of a pickle record inside a TorchScript archive, executing nothing. libtorch's own
  * unpickler trusts the numbers it reads: a memo index of 2^31 makes it grow its memo table to billions of entries
  * (found by {@code ModelFuzzSuite}: one flipped bit in {@code data.pkl} turned a REDUCE into a LONG_BINPUT, and loading
  * ran for minutes through gigabytes). So before libtorch sees a record, every length must fit the record and every
- * memo index must be smaller than the record, which bounds what the unpickler allocates by the file's size.
+ * memo index must be smaller than the record, which bounds what the unpickler allocates by the file's size. The
+ * tensor storages it refers to are returned, because libtorch also trusts their element counts over the size of the
+ * records holding their bytes (a truncated record crashed the JVM in a copy kernel, also found by fuzzing).
  */
 final class PickleScan {
   private PickleScan() {}
@@ -16,9 +25,11 @@ final class PickleScan {
    * @param file the archive, for messages
    * @param record the record's name in the archive
    * @param bytes the record
+   * @return the tensor storages the pickle refers to
    * @throws ModelFormatException if the record is not a well-formed pickle of protocol 0 to 5 within those bounds
    */
-  static void check(Path file, String record, byte[] bytes) {
+  static List<StorageRef> check(Path file, String record, byte[] bytes) {
+    StorageRefs storages = new StorageRefs();
     int pos = 0;
     while (pos < bytes.length) {
       int op = bytes[pos] & 0xff;
@@ -51,12 +62,94 @@ final class PickleScan {
         }
         default -> throw bad(file, record, at, String.format("unknown opcode 0x%02x", op));
       };
+      storages.accept(op, bytes, pos, arg);
       pos += advance(op, arg);
       if (op == '.') {
-        return;
+        return storages.found;
       }
     }
     throw bad(file, record, bytes.length, "no STOP opcode: truncated");
+  }
+
+  /**
+   * A tensor storage a pickle refers to: {@code ('storage', torch.FloatStorage, key, location, numel)}, the
+   * persistent id torch.jit.save writes, whose bytes are the record {@code <pickle name>/<key>}.
+   *
+   * @param key the record's name within the pickle's folder
+   * @param storageClass the storage type, as {@code module.name}
+   * @param numel the elements libtorch will read from the record
+   */
+  record StorageRef(String key, String storageClass, long numel) {}
+
+  /**
+   * Follows just enough of the pickle's stack to read persistent ids: strings, ints, globals and the memo, and the
+   * tuples built of them. Anything else is an opaque value; nothing is constructed or executed.
+   */
+  private static final class StorageRefs {
+    private static final Object OPAQUE = new Object();
+    private final List<StorageRef> found = new ArrayList<>();
+    private final Deque<List<Object>> frames = new ArrayDeque<>();
+    private final Map<Long, Object> memo = new HashMap<>();
+    private Object last = OPAQUE;
+
+    void accept(int op, byte[] b, int pos, long arg) {
+      switch (op) {
+        case '(' -> frames.push(new ArrayList<>());
+        case 'X', 0x8c, 0x8d -> {
+          int width = op == 0x8c ? 1 : op == 'X' ? 4 : 8;
+          push(new String(b, pos + width, (int) arg, StandardCharsets.UTF_8));
+        }
+        case 'c' -> {
+          String text = new String(b, pos, (int) arg, StandardCharsets.UTF_8).strip();
+          push(text.replace('\n', '.'));
+        }
+        case 'K', 'M', 'J' -> push(op == 'J' ? (long) (int) arg : arg);
+        case 0x8a -> push(arg >= 1 && arg <= 8 ? signed(b, pos + 1, (int) arg) : OPAQUE);
+        case 'h', 'j' -> push(memo.getOrDefault(arg, OPAQUE));
+        case 'q', 'r' -> memo.put(arg, last);
+        case 0x94 -> memo.put((long) memo.size(), last);
+        case 't' -> push(frames.isEmpty() ? OPAQUE : List.copyOf(frames.pop()));
+        case 'Q' -> {
+          if (last instanceof List<?> t && t.size() == 5 && "storage".equals(t.get(0)) && t.get(1) instanceof String c
+              && t.get(2) instanceof String key && t.get(4) instanceof Long numel) {
+            found.add(new StorageRef(key, c, numel));
+          }
+          last = OPAQUE;
+        }
+        case '1', 'u', 'e', 0x90 -> {
+          popFrame();
+          last = OPAQUE;
+        }
+        case 'l', 'd', 'o', 'i', 0x91 -> {
+          popFrame();
+          push(OPAQUE);
+        }
+        case 0x80, 0x95 -> { }
+        default -> push(OPAQUE);
+      }
+    }
+
+    /** LONG1's two's-complement little-endian integer of {@code n} bytes. */
+    private static long signed(byte[] b, int from, int n) {
+      long v = b[from + n - 1];
+      for (int i = n - 2; i >= 0; i--) {
+        v = (v << 8) | (b[from + i] & 0xff);
+      }
+      return v;
+    }
+
+    private void push(Object value) {
+      last = value;
+      if (!frames.isEmpty()) {
+        frames.peek().add(value == null ? OPAQUE : value);
+      }
+    }
+
+    private void popFrame() {
+      if (!frames.isEmpty()) {
+        frames.pop();
+      }
+    }
   }
 
   /** Bytes an opcode's argument takes, given what {@code arg} returned for it. */

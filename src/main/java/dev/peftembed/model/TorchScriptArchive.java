@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Enumeration;
+import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -57,7 +58,7 @@ final class TorchScriptArchive {
         constants |= inFolder.equals(CONSTANTS);
         code |= inFolder.startsWith(CODE);
         if (name.endsWith("pkl")) {
-          PickleScan.check(file, name, readRecord(zip, e, size, file));
+          checkStorages(file, zip, name, PickleScan.check(file, name, readRecord(zip, e, size, file)));
         }
       }
     } catch (IOException e) {
@@ -71,6 +72,39 @@ final class TorchScriptArchive {
       throw new ModelFormatException(file, "holds no TorchScript code (a torch.save archive of tensors or a "
           + "state_dict, never unpickled); " + expected + " (torch.jit.trace or torch.jit.script, then save)");
     }
+  }
+
+  /**
+   * Each storage a pickle names must be a record of the archive holding all its elements: libtorch reads
+   * {@code numel} elements from whatever bytes the record has.
+   */
+  private static void checkStorages(Path file, ZipFile zip, String pickle, List<PickleScan.StorageRef> storages) {
+    String folder = pickle.substring(0, pickle.length() - ".pkl".length()) + "/";
+    for (PickleScan.StorageRef s : storages) {
+      ZipEntry data = zip.getEntry(folder + s.key());
+      if (data == null) {
+        throw new ModelFormatException(file, pickle + " refers to tensor storage " + folder + s.key()
+            + ", which the archive lacks; " + "expected a TorchScript archive written by torch.jit.save");
+      }
+      long need = s.numel() < 0 ? -1 : s.numel() * elementBytes(s.storageClass());
+      if (need < 0 || need / elementBytes(s.storageClass()) != s.numel() || need > data.getSize()) {
+        throw new ModelFormatException(file, "tensor storage " + data.getName() + " holds " + data.getSize()
+            + " bytes but " + pickle + " reads " + s.numel() + " elements of " + s.storageClass()
+            + " from it: truncated or corrupt");
+      }
+    }
+  }
+
+  /** Bytes per element of a torch storage class; the smallest, 1, for a type this list does not know. */
+  private static long elementBytes(String storageClass) {
+    String type = storageClass.substring(storageClass.lastIndexOf('.') + 1);
+    return switch (type) {
+      case "DoubleStorage", "LongStorage", "ComplexFloatStorage" -> 8;
+      case "ComplexDoubleStorage" -> 16;
+      case "FloatStorage", "IntStorage", "QInt32Storage" -> 4;
+      case "HalfStorage", "BFloat16Storage", "ShortStorage" -> 2;
+      default -> 1;
+    };
   }
 
   /** A pickle record, read whole: pickles hold structure, not tensor data, so they are small. */

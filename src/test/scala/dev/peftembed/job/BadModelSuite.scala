@@ -100,6 +100,11 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession {
       config("\"num_hidden_layers\"\\s*:\\s*6", "\"num_hidden_layers\": 2147483647")),
     Case("config.json with a negative num_attention_heads", "config.json", Seq("num_attention_heads", "must be positive"),
       config("\"num_attention_heads\"\\s*:\\s*12", "\"num_attention_heads\": -12")),
+    Case("a module path leaving the model directory", "modules.json",
+      Seq("module path \"../../etc\" is outside the model directory"),
+      () => (textEdit(model.dir, "modules.json", "\"1_Pooling\"", "\"../../etc\""), null)),
+    Case("a module path with a NUL character", "modules.json", Seq("is not a valid path"),
+      () => (textEdit(model.dir, "modules.json", "\"1_Pooling\"", "\"1_Pool\\\\u0000ing\""), null)),
     Case("only pytorch_model.bin: refused, with how to convert", "pytorch_model.bin",
       Seq("never loaded", "safe_serialization=True"), () => {
         val d = ModelVariants.copyOf(model.dir); Files.delete(d.resolve(weights))
@@ -136,6 +141,9 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession {
       Seq("record model/data.pkl is not a well-formed pickle", "memo index 2147483647 exceeds"),
       graph((s, d) => BadFiles.replaceZipRecord(s, d, "/data.pkl",
         Array[Byte](0x80.toByte, 2, 'N'.toByte, 'r'.toByte, 0xff.toByte, 0xff.toByte, 0xff.toByte, 0x7f, '.'.toByte)))),
+    Case("a TorchScript tensor record shorter than its pickle says (crashed libtorch in a copy)", "model.pt",
+      Seq("tensor storage model/data/19 holds 0 bytes", "model/data.pkl reads"),
+      graph((s, d) => BadFiles.replaceZipRecord(s, d, "model/data/19", Array.emptyByteArray))),
     Case("a TorchScript archive whose data.pkl is garbage", "model.pt",
       Seq("record model/data.pkl is not a well-formed pickle", "unknown opcode 0x78"),
       graph((s, d) => BadFiles.replaceZipRecord(s, d, "/data.pkl", Array.fill[Byte](200)('x'.toByte)))),
