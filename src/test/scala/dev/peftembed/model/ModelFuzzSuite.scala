@@ -24,8 +24,9 @@ import scala.util.Using
  * takes longer than the per-case timeout fails the test with the iteration and the mutation, to replay.
  */
 class ModelFuzzSuite extends AnyFunSuite with BeforeAndAfterAll {
-  private val Seed = 20261128L
-  private val Iterations = 6000
+  /** Fixed for the build; PEFTEMBED_FUZZ_SEED and PEFTEMBED_FUZZ_ITERATIONS explore further by hand. */
+  private val Seed = sys.env.get("PEFTEMBED_FUZZ_SEED").map(_.toLong).getOrElse(20261128L)
+  private val Iterations = sys.env.get("PEFTEMBED_FUZZ_ITERATIONS").map(_.toInt).getOrElse(6000)
   private val CaseTimeoutSeconds = 20L
   /** PEFTEMBED_FUZZ_REPLAY=N mutates as usual but loads only iteration N, and keeps its mutant. */
   private val replay: Option[Int] = sys.env.get("PEFTEMBED_FUZZ_REPLAY").map(_.toInt)
