@@ -1,7 +1,7 @@
 package dev.peftembed.embed;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
+import dev.peftembed.encoder.DjlRuntime;
 import java.util.Locale;
 
 /**
@@ -55,6 +55,6 @@ public record DeviceChoice(String kind, int index) {
 
   /** @return the device on this machine's engine */
   public Device resolve() {
-    return resolve(Engine.getEngine("PyTorch").getGpuCount());
+    return resolve(DjlRuntime.pytorch().getGpuCount());
   }
 }

@@ -1,6 +1,10 @@
 package dev.peftembed.embed;
 
+import dev.peftembed.model.BertWeightLayout;
+import dev.peftembed.model.Checkpoint;
+import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.ModelDirectory;
+import dev.peftembed.model.OutputModule;
 import dev.peftembed.model.TorchScriptConfig;
 import dev.peftembed.peft.AdapterConfig;
 import dev.peftembed.peft.PromptAdapter;
@@ -31,7 +35,8 @@ public record EncoderPlan(
     int dimension) {
 
   /**
-   * Reads and cross-checks the configs of a model and an optional adapter; reads no weights.
+   * Reads and cross-checks the configs of a model and an optional adapter, and the safetensors headers against
+   * them (or the TorchScript archive's structure); reads no weights.
    *
    * @throws dev.peftembed.model.ModelFormatException for a bad model or adapter file
    * @throws IllegalArgumentException for options the model cannot honour
@@ -40,6 +45,8 @@ public record EncoderPlan(
     ModelDirectory model = ModelDirectory.read(modelDir);
     if (model.isTorchScript()) {
       checkTorchScript(model, adapterDir, options);
+    } else {
+      checkWeightHeaders(model);
     }
     AdapterConfig adapter = adapterDir == null ? null
         : PromptAdapter.validate(adapterDir, model.bert(), modelDir);
@@ -65,6 +72,19 @@ public record EncoderPlan(
     }
     return new EncoderPlan(model, adapterDir, adapter, options, maxReal, prompt == null || prompt.isEmpty() ? null
         : prompt, dim);
+  }
+
+  /**
+   * Every size and shape the encoder will read is checked against config.json from the safetensors headers, so a
+   * truncated, corrupt or mismatched checkpoint fails here, on a driver, instead of in every task.
+   */
+  private static void checkWeightHeaders(ModelDirectory model) {
+    BertWeightLayout.check(Checkpoint.open(model.path()), model.bert());
+    for (OutputModule m : model.outputModules()) {
+      if (m instanceof DenseConfig d) {
+        d.checkWeights();
+      }
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.peftembed.encoder.BertModel;
+import dev.peftembed.encoder.DjlRuntime;
 import dev.peftembed.encoder.PromptedBertEncoder;
 import dev.peftembed.encoder.TokenEncoder;
 import dev.peftembed.encoder.TorchScriptEncoder;
@@ -89,6 +90,7 @@ public final class SentenceEncoder implements AutoCloseable {
    * graph that does not match its directory's description (inputs, output, width, M) fails now, in one line.
    */
   public static SentenceEncoder load(EncoderPlan plan) {
+    DjlRuntime.enforceOffline();
     long start = System.nanoTime();
     Device device = DeviceChoice.parse(plan.options().device()).resolve();
     DataType dtype = "float16".equals(plan.options().dtype()) ? DataType.FLOAT16 : DataType.FLOAT32;

@@ -1,7 +1,6 @@
 package dev.peftembed.encoder;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -38,7 +37,7 @@ public final class BertModel implements AutoCloseable {
    * @param dtype float32, or float16 (GPU only: libtorch's CPU half kernels are slow and partial)
    */
   public static BertModel load(Checkpoint checkpoint, BertConfig config, Device device, DataType dtype) {
-    NDManager manager = Engine.getEngine("PyTorch").newBaseManager(device);
+    NDManager manager = DjlRuntime.pytorch().newBaseManager(device);
     try {
       WeightLoader w = new WeightLoader(checkpoint, manager, dtype);
       return new BertModel(config, manager, dtype, BertEmbeddings.load(w.at("embeddings"), config),

@@ -1,7 +1,7 @@
 package dev.peftembed.join;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
+import dev.peftembed.encoder.DjlRuntime;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -14,7 +14,7 @@ import java.nio.ByteOrder;
  * block pair's, whatever the table sizes.
  */
 final class BlockScorer implements AutoCloseable {
-  private final NDManager manager = Engine.getEngine("PyTorch").newBaseManager(Device.cpu());
+  private final NDManager manager = DjlRuntime.pytorch().newBaseManager(Device.cpu());
   private long leftIndex = Long.MIN_VALUE;
   private NDArray left;
   private float[] scores = new float[0];

@@ -47,11 +47,12 @@ public final class Checkpoint {
       Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
       for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        String shardName = e.getValue().asText();
-        Path shardPath = directory.resolve(shardName).normalize();
-        if (!shardPath.startsWith(directory.normalize()) || shardName.isEmpty()) {
-          throw new ModelFormatException(index, "shard \"" + shardName + "\" is outside the model directory");
+        if (!e.getValue().isTextual() || e.getValue().asText().isEmpty()) {
+          throw new ModelFormatException(index, "tensor \"" + e.getKey() + "\" maps to " + e.getValue()
+              + "; expected the name of a shard file");
         }
+        String shardName = e.getValue().asText();
+        Path shardPath = JsonFiles.inside(directory, shardName, index, "shard");
         SafetensorsFile shard = shards.computeIfAbsent(shardName, s -> SafetensorsFile.open(shardPath));
         if (shard.entry(e.getKey()) == null) {
           throw new ModelFormatException(shardPath, "missing tensor \"" + e.getKey() + "\" listed in " + INDEX);
@@ -93,6 +94,18 @@ public final class Checkpoint {
    * @throws ModelFormatException naming the file, the tensor and both shapes, on any disagreement
    */
   public Tensor read(String name, long... expectedShape) {
+    String key = check(name, expectedShape);
+    return fileByName.get(key).read(key);
+  }
+
+  /**
+   * Checks from the header alone that a tensor exists with that shape and a float dtype, so that a Spark driver can
+   * reject the weights before any executor reads them.
+   *
+   * @return the key the tensor is stored under
+   * @throws ModelFormatException naming the file, the tensor and what was expected
+   */
+  public String check(String name, long... expectedShape) {
     String key = resolve(name);
     if (key == null) {
       throw new ModelFormatException(directory, "missing tensor \"" + name + "\" in the model weights");
@@ -103,7 +116,11 @@ public final class Checkpoint {
       throw new ModelFormatException(file.path(), "tensor \"" + key + "\" has shape "
           + Arrays.toString(entry.shape()) + " but config.json implies " + Arrays.toString(expectedShape));
     }
-    return file.read(key);
+    if (DType.fromHeader(entry.dtype()).isEmpty()) {
+      throw new ModelFormatException(file.path(), "tensor \"" + key + "\" has dtype " + entry.dtype()
+          + "; expected F32, F16, BF16 or F64");
+    }
+    return key;
   }
 
   private String resolve(String name) {

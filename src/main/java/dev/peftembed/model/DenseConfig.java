@@ -58,4 +58,18 @@ public record DenseConfig(Path directory, int inFeatures, int outFeatures, boole
         DenseActivation.fromConfig(JsonFiles.optText(n, "activation_function",
             "torch.nn.modules.activation.Tanh", file), file));
   }
+
+  /**
+   * Checks from the header of the module's {@code model.safetensors} alone that {@code linear.weight} [out, in] (and
+   * {@code linear.bias} [out]) are there; reads no weights.
+   *
+   * @throws ModelFormatException naming the file and the tensor
+   */
+  public void checkWeights() {
+    Checkpoint weights = Checkpoint.open(directory);
+    weights.check("linear.weight", outFeatures, inFeatures);
+    if (bias) {
+      weights.check("linear.bias", outFeatures);
+    }
+  }
 }

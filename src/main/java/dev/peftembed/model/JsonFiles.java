@@ -96,6 +96,26 @@ public final class JsonFiles {
     return v.asText();
   }
 
+  /**
+   * Resolves a relative path a config names (a module folder, a shard file) inside {@code dir}.
+   *
+   * @param file the config that names it, for messages
+   * @param what what the path is, for messages
+   * @throws ModelFormatException if the path is not a valid path or leads outside {@code dir}
+   */
+  public static Path inside(Path dir, String relative, Path file, String what) {
+    Path resolved;
+    try {
+      resolved = dir.resolve(relative).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ModelFormatException(file, what + " \"" + relative + "\" is not a valid path");
+    }
+    if (!resolved.startsWith(dir.normalize())) {
+      throw new ModelFormatException(file, what + " \"" + relative + "\" is outside the model directory");
+    }
+    return resolved;
+  }
+
   private static String firstLine(String s) {
     if (s == null) {
       return "";

@@ -158,10 +158,7 @@ public record ModelDirectory(
     for (JsonNode m : modules) {
       String type = JsonFiles.optText(m, "type", "", modulesFile);
       String rel = JsonFiles.optText(m, "path", "", modulesFile);
-      Path moduleDir = dir.resolve(rel).normalize();
-      if (!moduleDir.startsWith(dir.normalize())) {
-        throw new ModelFormatException(modulesFile, "module path \"" + rel + "\" is outside the model directory");
-      }
+      Path moduleDir = JsonFiles.inside(dir, rel, modulesFile, "module path");
       switch (type) {
         case TRANSFORMER -> {
           if (sawTransformer || pooling != null) {

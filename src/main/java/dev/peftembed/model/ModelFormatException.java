@@ -9,6 +9,9 @@ import java.nio.file.Path;
 public final class ModelFormatException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** Long enough for any message of ours with the paths it names; longer means a file's contents are quoted. */
+  private static final int MAX_MESSAGE_CHARS = 2000;
+
   private final transient Path file;
 
   /**
@@ -16,7 +19,7 @@ public final class ModelFormatException extends RuntimeException {
    * @param message what was expected there, and what was found
    */
   public ModelFormatException(Path file, String message) {
-    super(file + ": " + message);
+    super(oneLine(file + ": " + message));
     this.file = file;
   }
 
@@ -26,8 +29,33 @@ public final class ModelFormatException extends RuntimeException {
    * @param cause the low-level failure
    */
   public ModelFormatException(Path file, String message, Throwable cause) {
-    super(file + ": " + message, cause);
+    super(oneLine(file + ": " + message), cause);
     this.file = file;
+  }
+
+  /**
+   * Messages quote what a file says (tensor names, dtypes, field values), which a corrupt or hostile file can fill
+   * with line breaks, control characters or megabytes of text: they are escaped and cut, so the message stays one
+   * readable line.
+   */
+  private static String oneLine(String message) {
+    StringBuilder out = new StringBuilder(Math.min(message.length(), MAX_MESSAGE_CHARS) + 16);
+    for (int i = 0; i < message.length(); i++) {
+      if (out.length() >= MAX_MESSAGE_CHARS) {
+        return out.append("... (").append(message.length() - i).append(" more characters)").toString();
+      }
+      char c = message.charAt(i);
+      if (c == '\n') {
+        out.append("\\n");
+      } else if (c == '\r') {
+        out.append("\\r");
+      } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
   }
 
   /** @return the file (or directory) at fault */

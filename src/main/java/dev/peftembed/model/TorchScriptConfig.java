@@ -60,12 +60,14 @@ public record TorchScriptConfig(
   }
 
   /**
-   * Reads what the directory's files say about the graph; does not load it.
+   * Reads what the directory's files say about the graph and checks that its file is a TorchScript archive; does
+   * not load it.
    *
    * @throws ModelFormatException one line naming the file and what was expected
    */
   public static TorchScriptConfig read(Path dir) {
     Path modelFile = dir.resolve(MODEL_FILE);
+    TorchScriptArchive.check(modelFile);
     Properties serving = servingProperties(dir.resolve("serving.properties"));
     boolean tokenTypes = booleanProperty(serving, TOKEN_TYPES_KEY, dir.resolve("serving.properties"));
     String output = serving.getProperty(OUTPUT_KEY);

@@ -33,7 +33,8 @@ public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptE
   }
 
   /**
-   * Reads and validates only the adapter's config: what a Spark driver checks before any task runs.
+   * Reads and validates the adapter's config and the header of its weights (never the weights): what a Spark driver
+   * checks before any task runs.
    *
    * @param adapterDir the PEFT adapter directory
    * @param base the base model's architecture
@@ -45,6 +46,7 @@ public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptE
     if (!Files.isRegularFile(weights)) {
       throw new ModelFormatException(adapterDir, Checkpoint.noSafetensorsMessage(adapterDir, "adapter"));
     }
+    checkTable(config, SafetensorsFile.open(weights));
     warnOnBaseMismatch(config, base, baseModelDir);
     return config;
   }
@@ -58,17 +60,22 @@ public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptE
     AdapterConfig config = validate(adapterDir, base, baseModelDir);
     Path weights = adapterDir.resolve(WEIGHTS);
     SafetensorsFile file = SafetensorsFile.open(weights);
+    checkTable(config, file);
+    return new PromptAdapter(adapterDir, config, file.read(KEY));
+  }
+
+  /** The header must hold {@code prompt_embeddings} with the shape adapter_config.json implies. */
+  private static void checkTable(AdapterConfig config, SafetensorsFile file) {
     SafetensorsFile.Entry entry = file.entry(KEY);
     if (entry == null) {
-      throw new ModelFormatException(weights, "missing tensor \"" + KEY + "\" (found " + file.names()
+      throw new ModelFormatException(file.path(), "missing tensor \"" + KEY + "\" (found " + file.names()
           + "); expected the [num_virtual_tokens, token_dim] table a prompt-tuning adapter saves");
     }
     long[] expected = {config.numVirtualTokens(), config.tokenDim()};
     if (!Arrays.equals(entry.shape(), expected)) {
-      throw new ModelFormatException(weights, "tensor \"" + KEY + "\" has shape " + Arrays.toString(entry.shape())
-          + " but adapter_config.json implies " + Arrays.toString(expected));
+      throw new ModelFormatException(file.path(), "tensor \"" + KEY + "\" has shape "
+          + Arrays.toString(entry.shape()) + " but adapter_config.json implies " + Arrays.toString(expected));
     }
-    return new PromptAdapter(adapterDir, config, file.read(KEY));
   }
 
   private static void warnOnBaseMismatch(AdapterConfig config, BertConfig base, Path baseModelDir) {

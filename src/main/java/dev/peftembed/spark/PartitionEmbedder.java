@@ -1,6 +1,6 @@
 package dev.peftembed.spark;
 
-import ai.djl.engine.Engine;
+import dev.peftembed.encoder.DjlRuntime;
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.SentenceEncoder;
 import java.nio.file.Path;
@@ -60,7 +60,7 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
 
   private SentenceEncoder encoderFor(TaskContext task) {
     String device = TaskDevices.select(options.device(), assignedGpus(task),
-        () -> Engine.getEngine("PyTorch").getGpuCount(), task.partitionId());
+        () -> DjlRuntime.pytorch().getGpuCount(), task.partitionId());
     Path modelDir = ModelLocator.localize(model);
     Path adapterDir = adapter == null ? null : ModelLocator.localize(adapter);
     return EncoderCache.get(new EncoderCache.Key(modelDir, adapterDir, options.withDevice(device, options.dtype())),

@@ -2,6 +2,7 @@ package dev.peftembed.text;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.peftembed.encoder.DjlRuntime;
 import dev.peftembed.model.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ public final class TextTokenizer implements AutoCloseable {
     if (maxLength < 2) {
       throw new IllegalArgumentException("token limit must leave room for [CLS] and [SEP], got " + maxLength);
     }
+    DjlRuntime.enforceOffline();
     try {
       HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
           .optTokenizerPath(tokenizerJson)

@@ -1,0 +1,39 @@
+package dev.peftembed.encoder;
+
+import ai.djl.engine.Engine;
+
+/**
+ * The one way into DJL's engines, and the place that keeps DJL offline. Without offline mode DJL downloads native
+ * libraries (libtorch, tokenizers) from the internet when the jars on the classpath do not match the machine; a job
+ * must never fetch code at run time, so offline mode is set here, in the JVM that loads natives (driver and every
+ * executor alike), not left to command-line flags that an embedding application may not pass.
+ */
+public final class DjlRuntime {
+  /** DJL's system property for offline mode. */
+  public static final String OFFLINE_PROPERTY = "ai.djl.offline";
+
+  /** DJL's environment variable for offline mode; DJL lets it win over the system property. */
+  public static final String OFFLINE_ENV = "DJL_OFFLINE";
+
+  private DjlRuntime() {}
+
+  /**
+   * Switches DJL to offline mode before anything loads natives.
+   *
+   * @throws IllegalArgumentException if the environment asks DJL to go online, which the property cannot override
+   */
+  public static void enforceOffline() {
+    String env = System.getenv(OFFLINE_ENV);
+    if (env != null && !Boolean.parseBoolean(env.trim())) {
+      throw new IllegalArgumentException("environment variable " + OFFLINE_ENV + "=" + env + " would let DJL "
+          + "download native libraries at run time; peft-embed runs offline: unset it");
+    }
+    System.setProperty(OFFLINE_PROPERTY, "true");
+  }
+
+  /** @return the PyTorch engine, loaded offline */
+  public static Engine pytorch() {
+    enforceOffline();
+    return Engine.getEngine("PyTorch");
+  }
+}

@@ -1,0 +1,55 @@
+package dev.peftembed.model;
+
+import java.util.function.BiConsumer;
+
+/**
+ * The tensors our BERT encoder reads from a checkpoint, with the shapes {@code config.json} implies, so that a
+ * driver can check a checkpoint's headers against its config before any executor loads the weights. The names
+ * mirror the module tree of {@code dev.peftembed.encoder} ({@code BertEmbeddings}, {@code BertLayer} and below);
+ * the encoder checks every shape again as it reads.
+ */
+public final class BertWeightLayout {
+  private BertWeightLayout() {}
+
+  /**
+   * Checks from the headers alone that every tensor the encoder reads is there, with the shape config.json implies
+   * and a float dtype; reads no weights. Tensors are checked as they are named, so a config claiming millions of
+   * layers fails at the first missing one instead of listing them all.
+   *
+   * @throws ModelFormatException naming the file, the tensor and both shapes
+   */
+  public static void check(Checkpoint checkpoint, BertConfig config) {
+    forEach(config, checkpoint::check);
+  }
+
+  /** Names every tensor the encoder reads, in checkpoint order, with its expected shape. */
+  static void forEach(BertConfig c, BiConsumer<String, long[]> visit) {
+    long h = c.hiddenSize();
+    long i = c.intermediateSize();
+    visit.accept("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), h});
+    visit.accept("embeddings.position_embeddings.weight", new long[] {c.maxPositions(), h});
+    visit.accept("embeddings.token_type_embeddings.weight", new long[] {c.typeVocabSize(), h});
+    layerNorm(visit, "embeddings.LayerNorm", h);
+    for (int layer = 0; layer < c.numLayers(); layer++) {
+      String p = "encoder.layer." + layer + ".";
+      for (String proj : new String[] {"query", "key", "value"}) {
+        linear(visit, p + "attention.self." + proj, h, h);
+      }
+      linear(visit, p + "attention.output.dense", h, h);
+      layerNorm(visit, p + "attention.output.LayerNorm", h);
+      linear(visit, p + "intermediate.dense", h, i);
+      linear(visit, p + "output.dense", i, h);
+      layerNorm(visit, p + "output.LayerNorm", h);
+    }
+  }
+
+  private static void linear(BiConsumer<String, long[]> visit, String name, long in, long out) {
+    visit.accept(name + ".weight", new long[] {out, in});
+    visit.accept(name + ".bias", new long[] {out});
+  }
+
+  private static void layerNorm(BiConsumer<String, long[]> visit, String name, long width) {
+    visit.accept(name + ".weight", new long[] {width});
+    visit.accept(name + ".bias", new long[] {width});
+  }
+}
