@@ -50,6 +50,8 @@ final class IncrementalEmbed {
   private static final String KEY_ID = "_key_id";
   private static final String KEY_HASH = "_key_sha256";
   private static final String DELETE = "_delete";
+  /** The description of the jobs that write the new version of the output. */
+  static final String REWRITE = "update the output";
 
   private IncrementalEmbed() {}
 
@@ -111,7 +113,7 @@ final class IncrementalEmbed {
     Dataset<Row> fresh = embed(stage, toEmbed, embedder).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Pass embedded = embedding(spark, r, changes.rowsNew() + changes.rowsChanged(), () -> EmbedJob.Counts.of(fresh));
-      spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, "update the output", false);
+      spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, REWRITE, false);
       if (r.outputFormat() == OutputFormat.DELTA) {
         Dataset<Row> upserts = fresh.withColumn(DELETE, lit(false));
         Dataset<Row> deletes = existing.select(ID).join(keys, sameId, "left_anti").withColumn(DELETE, lit(true));
