@@ -50,6 +50,8 @@ final class IncrementalEmbed {
   private static final String KEY_ID = "_key_id";
   private static final String KEY_HASH = "_key_sha256";
   private static final String DELETE = "_delete";
+  /** The description of the jobs that write the new version of the output. */
+  static final String REWRITE = "update the output";
 
   private IncrementalEmbed() {}
 
@@ -65,12 +67,14 @@ final class IncrementalEmbed {
     }
     PeftEmbedder stage = configured.copy(new org.apache.spark.ml.param.ParamMap()).setInputCol(TEXT);
     stage.transformSchema(source.withColumnRenamed(r.textCol(), TEXT).schema());
-    String embedder = EmbedderFingerprint.of(stage);
     Dataset<Row> input = source.select(col(r.idCol()).as(ID), col(r.textCol()).as(TEXT),
         sha2(col(r.textCol()), 256).as(HASH));
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    // Transformed first: it validates the model, adapter and options, so a bad directory fails with its own message.
+    Dataset<Row> vectors = stage.transform(input);
+    String embedder = EmbedderFingerprint.of(stage, hadoop);
     boolean exists = exists(spark, r, hadoop);
-    Dataset<Row> all = embed(stage, input, embedder);
+    Dataset<Row> all = outputColumns(vectors, embedder);
 
     long rowsIn = checkIds(spark, r, input);
     if (!exists || r.mode() == SaveMode.Overwrite) {
@@ -109,7 +113,7 @@ final class IncrementalEmbed {
     Dataset<Row> fresh = embed(stage, toEmbed, embedder).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Pass embedded = embedding(spark, r, changes.rowsNew() + changes.rowsChanged(), () -> EmbedJob.Counts.of(fresh));
-      spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, "update the output", false);
+      spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, REWRITE, false);
       if (r.outputFormat() == OutputFormat.DELTA) {
         Dataset<Row> upserts = fresh.withColumn(DELETE, lit(false));
         Dataset<Row> deletes = existing.select(ID).join(keys, sameId, "left_anti").withColumn(DELETE, lit(true));
@@ -132,7 +136,11 @@ final class IncrementalEmbed {
 
   /** The rows with their embedding, hash and fingerprint, in the column order of an incremental output. */
   private static Dataset<Row> embed(PeftEmbedder stage, Dataset<Row> rows, String embedder) {
-    return stage.transform(rows).select(col(ID), col("embedding"), col("num_tokens"), col("truncated"), col(HASH),
+    return outputColumns(stage.transform(rows), embedder);
+  }
+
+  private static Dataset<Row> outputColumns(Dataset<Row> transformed, String embedder) {
+    return transformed.select(col(ID), col("embedding"), col("num_tokens"), col("truncated"), col(HASH),
         lit(embedder).as(EMBEDDER));
   }
 

@@ -13,7 +13,7 @@ import java.util.Locale;
  * @param truncated rows whose text was cut at the token limit
  * @param modelLoads model loads on executors: equals the executors in a fresh application
  * @param executors executors that ran embedding tasks
- * @param seconds wall time of the job, reading to commit
+ * @param seconds wall time of the job, reading to commit (for an incremental run, comparing included)
  * @param badRows the other bad-row kinds: empty, blank, control characters, invalid UTF-8, failed rows
  * @param changes what an incremental run found, or {@code null} for a full run
  */
@@ -52,9 +52,17 @@ public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText
    */
   public record BadRows(long emptyText, long blankText, long controlChars, long invalidUtf8, long failed) {}
 
-  /** @return rows written per second of wall time */
+  /**
+   * @return rows this run passed to the model: every row a full run wrote, the new and changed rows of an incremental
+   *     one (carried-over rows cost no model time); null texts and failed rows included, as they took their turn
+   */
+  public long rowsProcessed() {
+    return changes == null ? rowsOut : changes.rowsNew() + changes.rowsChanged();
+  }
+
+  /** @return {@link #rowsProcessed()} per second of wall time */
   public double rowsPerSecond() {
-    return seconds > 0 ? rowsOut / seconds : 0;
+    return seconds > 0 ? rowsProcessed() / seconds : 0;
   }
 
   /** @return the one-line JSON form */

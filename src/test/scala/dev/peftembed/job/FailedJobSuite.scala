@@ -54,13 +54,21 @@ class FailedJobSuite extends AnyFunSuite with LocalSparkSession {
   private def ids(out: Path): Seq[Long] =
     spark.read.parquet(out.toString).select("id").collect().map(_.getLong(0)).toSeq.sorted
 
-  /** Deletes the victim when the write job starts; counts the write job's tasks that succeeded. */
-  private final class DeleteOnWrite(victim: Path) extends SparkListener {
+  /**
+   * Deletes the victim when the write job starts; counts the write job's tasks that succeeded.
+   *
+   * @param description the write job's description, where the embed group runs other jobs before it
+   */
+  private final class DeleteOnWrite(victim: Path, description: Option[String] = None) extends SparkListener {
     val succeeded = new AtomicInteger()
     @volatile private var writeJob = -1
 
+    private def isWrite(p: java.util.Properties): Boolean = p != null &&
+      p.getProperty("spark.jobGroup.id") == EmbedJob.JOB_GROUP &&
+      description.forall(_ == p.getProperty("spark.job.description"))
+
     override def onJobStart(e: SparkListenerJobStart): Unit =
-      if (Option(e.properties).exists(_.getProperty("spark.jobGroup.id") == EmbedJob.JOB_GROUP) && writeJob < 0) {
+      if (isWrite(e.properties) && writeJob < 0) {
         writeJob = e.jobId
         Files.delete(victim)
       }
@@ -119,6 +127,50 @@ class FailedJobSuite extends AnyFunSuite with LocalSparkSession {
     val expected = (1L to (files - 1) * rowsPerFile + victimRows).toSeq
     assert(s.rowsIn == expected.size && s.rowsOut == expected.size)
     assert(ids(out) == (if (mode == SaveMode.Append) (oldIds ++ expected).sorted else expected))
+  }
+
+  test("incremental: a failed rewrite leaves the previous output readable, with its old rows and vectors") {
+    withSmallSplits {
+      val dir = Files.createTempDirectory("failed-incremental")
+      val (in, victim) = writeInput(dir, firstId = 0)
+      val out = dir.resolve("out")
+      def incremental(): JobSummary = EmbedJob.run(spark, new EmbedJob.Request(in.toString, InputFormat.JSONL,
+        "text", "id", out.toString, OutputFormat.PARQUET, SaveMode.ErrorIfExists,
+        new PeftEmbedder().setModelPath(TestModels.miniLm.dir.toString).setMaxSeqLength(16), 3600, true, false))
+      def vectors(): Map[Long, Seq[Float]] = spark.read.parquet(out.toString).select("id", "embedding").collect()
+        .map(r => r.getLong(0) -> r.getSeq[Float](1)).toMap
+      incremental()
+      val before = snapshot(out)
+      val oldVectors = vectors()
+      // The first file's texts change, so the run embeds them and rewrites the output.
+      val first = in.resolve("part-00.jsonl")
+      Files.write(first, Files.readAllLines(first, UTF_8).asScala.map(_.replace("sentence", "changed sentence"))
+        .asJava, UTF_8)
+
+      val saved = Files.readAllBytes(victim)
+      val listener = new DeleteOnWrite(victim, Some(IncrementalEmbed.REWRITE))
+      spark.sparkContext.addSparkListener(listener)
+      val error = try intercept[Exception](incremental())
+      finally {
+        spark.sparkContext.removeSparkListener(listener)
+        Files.write(victim, saved)
+      }
+      info(s"failed rewrite after ${listener.succeeded.get} task(s): " + error.getMessage.linesIterator.next().take(160))
+      assert(Iterator.iterate(error: Throwable)(_.getCause).takeWhile(_ != null)
+        .exists(e => Option(e.getMessage).exists(_.contains(victim.getFileName.toString))),
+        s"the error is not the injected fault: $error")
+      assert(snapshot(out) == before, "a reader sees exactly what was there before the failed rewrite")
+      val after = vectors()
+      assert(after.keySet == oldVectors.keySet && after.size == (files - 1) * rowsPerFile + victimRows)
+      oldVectors.foreach { case (id, v) => assert(after(id) == v, s"id $id changed") }
+      assert(Using.resource(Files.list(dir))(_.iterator.asScala.map(_.getFileName.toString).toSet) ==
+        Set("in", "out"), "no staging directory is left behind")
+
+      val rerun = incremental()
+      val c = rerun.changes
+      assert((c.rowsNew, c.rowsChanged, c.rowsUnchanged, c.rowsDeleted) ==
+        (0, rowsPerFile, (files - 2) * rowsPerFile + victimRows, 0), rerun.toJson)
+    }
   }
 
   test("mode error: a failed job leaves no output directory, and the rerun is not refused") {

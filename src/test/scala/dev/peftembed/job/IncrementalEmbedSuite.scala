@@ -3,10 +3,13 @@ package dev.peftembed.job
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
 import dev.peftembed.testkit.{Console, TestModels, VectorMath}
-import java.nio.file.{Files, Path}
+import java.nio.ByteBuffer
+import java.nio.channels.FileChannel
+import java.nio.file.{Files, Path, StandardCopyOption, StandardOpenOption}
 import org.apache.spark.sql.SaveMode
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
+import scala.util.Using
 
 /**
  * `embed --incremental` on local[2] with the real model: the first run embeds everything, a second run on the same
@@ -27,8 +30,8 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   private val v2: Seq[(Long, String)] = (20 until 40).map(i => (i.toLong, text(i, 1))) ++ Seq((40L, null)) ++
     v1.drop(41) ++ (200 until 230).map(i => (i.toLong, text(i)))
 
-  private def stage(maxSeqLength: Int = 32): PeftEmbedder =
-    new PeftEmbedder().setModelPath(model.dir.toString).setMaxSeqLength(maxSeqLength)
+  private def stage(maxSeqLength: Int = 32, modelDir: Path = model.dir): PeftEmbedder =
+    new PeftEmbedder().setModelPath(modelDir.toString).setMaxSeqLength(maxSeqLength)
 
   private def input(dir: Path, name: String, rows: Seq[(Long, String)]): Path = {
     val f = dir.resolve(name)
@@ -37,9 +40,21 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   private def incremental(in: Path, out: Path, format: OutputFormat, mode: SaveMode = SaveMode.ErrorIfExists,
-      keepDeleted: Boolean = false, maxSeqLength: Int = 32): JobSummary =
+      keepDeleted: Boolean = false, maxSeqLength: Int = 32, modelDir: Path = model.dir): JobSummary =
     EmbedJob.run(spark, new EmbedJob.Request(in.toString, null, "text", "id", out.toString, format, mode,
-      stage(maxSeqLength), 3600, true, keepDeleted))
+      stage(maxSeqLength, modelDir), 3600, true, keepDeleted))
+
+  /** A byte-for-byte copy of a directory tree (no links, unlike ModelVariants), safe to modify. */
+  private def copyTree(source: Path, target: Path): Path = {
+    Using.resource(Files.walk(source)) { paths =>
+      paths.iterator().asScala.filter(Files.isRegularFile(_)).foreach { p =>
+        val dest = target.resolve(source.relativize(p).toString)
+        Files.createDirectories(dest.getParent)
+        Files.copy(p, dest)
+      }
+    }
+    target
+  }
 
   /** Embeddings by id; a null text's is null. */
   private def vectors(out: Path, format: OutputFormat): Map[Long, Array[Float]] = {
@@ -109,6 +124,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
       val jobsBefore = embeddingJobs(s"$format-before")
       val second = incremental(in1, out, format)
       assert(changes(second) == (0, 0, 200, 0) && second.rowsOut == 200 && second.embedded == 0, second.toJson)
+      assert(second.rowsProcessed == 0 && second.rowsPerSecond == 0, "carried-over rows cost no model time")
       assert(embeddingJobs(s"$format-after") == jobsBefore, "the unchanged run ran an embedding job")
     })
     val afterSecond = vectors(out, format)
@@ -120,6 +136,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
       val third = incremental(in2, out, format)
       assert(changes(third) == (30, 21, 159, 20), third.toJson)
       assert(third.rowsIn == 210 && third.rowsOut == 210 && third.embedded == 50 && third.nullText == 1, third.toJson)
+      assert(third.rowsProcessed == 51 && third.rowsPerSecond == 51 / third.seconds, "new and changed rows only")
     })
     val afterThird = vectors(out, format)
     (41 until 200).foreach(i => assert(afterThird(i.toLong).sameElements(afterFirst(i.toLong)), s"id $i re-embedded"))
@@ -214,6 +231,44 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
       .getMessage.startsWith("--incremental updates the output in place"))
     val stillThere = spark.read.parquet(out.toString)
     assert(stillThere.count() == 20)
+  }
+
+  test("the fingerprint is the content: a copy elsewhere is the same model; one weight byte or adapter row is not") {
+    val dir = Files.createTempDirectory("incremental-content")
+    val in = input(dir, "in.jsonl", v1.take(20))
+    val out = dir.resolve("out")
+    incremental(in, out, OutputFormat.PARQUET)
+    val hadoop = spark.sparkContext.hadoopConfiguration
+    val start = System.nanoTime()
+    val original = EmbedderFingerprint.of(stage(), hadoop)
+    info(f"fingerprint of the 90 MB model, weights hashed in full: ${(System.nanoTime() - start) / 1e6}%.0f ms")
+
+    val copy = copyTree(model.dir, dir.resolve("elsewhere").resolve(model.dir.getFileName.toString))
+    assert(EmbedderFingerprint.of(stage(modelDir = copy), hadoop) == original)
+    val fromCopy = incremental(in, out, OutputFormat.PARQUET, modelDir = copy)
+    assert(changes(fromCopy) == (0, 0, 20, 0) && fromCopy.embedded == 0, fromCopy.toJson)
+
+    // The last byte of the weights, flipped in place: same path, same size, same header.
+    Using.resource(FileChannel.open(copy.resolve("model.safetensors"), StandardOpenOption.READ,
+      StandardOpenOption.WRITE)) { ch =>
+      val last = ByteBuffer.allocate(1)
+      ch.read(last, ch.size() - 1)
+      last.put(0, (last.get(0) ^ 1).toByte)
+      ch.write(last.rewind(), ch.size() - 1)
+    }
+    val swapped = intercept[IllegalArgumentException](incremental(in, out, OutputFormat.PARQUET, modelDir = copy))
+    assert(swapped.getMessage.startsWith(s"$out: written with another model or options"), swapped.getMessage)
+
+    // Two adapters alike in config, unlike in their tables: the table is swapped in place.
+    val (first, _) = TestModels.promptAdapter(model, 4, 1L)
+    val (second, _) = TestModels.promptAdapter(model, 4, 2L)
+    val adapter = copyTree(first, dir.resolve("adapter"))
+    def withAdapter(path: Path) = EmbedderFingerprint.of(stage().setAdapterPath(path.toString), hadoop)
+    val before = withAdapter(adapter)
+    assert(before != original && withAdapter(first) == before)
+    Files.copy(second.resolve("adapter_model.safetensors"), adapter.resolve("adapter_model.safetensors"),
+      StandardCopyOption.REPLACE_EXISTING)
+    assert(withAdapter(adapter) != before && withAdapter(adapter) == withAdapter(second))
   }
 
   test("the embed command: --incremental --output-format delta prints the change counts") {
