@@ -59,6 +59,9 @@ public final class SimilarityJob {
     if (!dedup) {
       r.options().requireSelection();
     }
+    if (r.outputFormat() == OutputFormat.DELTA) {
+      throw new IllegalArgumentException("similar writes parquet or jsonl, not delta");
+    }
     checkOutput(r, hadoop);
     Dataset<Row> left = read(spark, r.left(), r.inputFormat(), hadoop);
     Dataset<Row> right = self ? left : read(spark, r.right(), r.inputFormat(), hadoop);

@@ -145,6 +145,8 @@ class SimilarCommandSuite extends AnyFunSuite with LocalSparkSession {
         "truncated]")
     assert(error("--left", left, "--k", "3", "--method", "nearest") ==
       "peft-embed: error: method must be exact or lsh, got \"nearest\"")
+    assert(error("--left", left, "--k", "3", "--output-format", "delta") ==
+      "peft-embed: error: similar writes parquet or jsonl, not delta")
     val csv = Files.writeString(dir.resolve("e.csv"), "id,embedding\n1,x\n")
     assert(error("--left", csv.toString, "--k", "1") ==
       s"peft-embed: error: $csv: similar reads parquet or jsonl embeddings, not csv")
