@@ -41,14 +41,7 @@ public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptE
    * @param baseModelDir the base model directory, to warn when the adapter names another model
    */
   public static AdapterConfig validate(Path adapterDir, BertConfig base, Path baseModelDir) {
-    AdapterConfig config = AdapterConfig.read(adapterDir, base);
-    Path weights = adapterDir.resolve(WEIGHTS);
-    if (!Files.isRegularFile(weights)) {
-      throw new ModelFormatException(adapterDir, Checkpoint.noSafetensorsMessage(adapterDir, "adapter"));
-    }
-    checkTable(config, SafetensorsFile.open(weights));
-    warnOnBaseMismatch(config, base, baseModelDir);
-    return config;
+    return checked(adapterDir, base, baseModelDir).config();
   }
 
   /**
@@ -57,11 +50,23 @@ public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptE
    * @throws ModelFormatException naming the file and what was expected
    */
   public static PromptAdapter load(Path adapterDir, BertConfig base, Path baseModelDir) {
-    AdapterConfig config = validate(adapterDir, base, baseModelDir);
+    Checked checked = checked(adapterDir, base, baseModelDir);
+    return new PromptAdapter(adapterDir, checked.config(), checked.weights().read(KEY));
+  }
+
+  /** A config and the weights file whose header was checked against it: the one file that is then read. */
+  private record Checked(AdapterConfig config, SafetensorsFile weights) {}
+
+  private static Checked checked(Path adapterDir, BertConfig base, Path baseModelDir) {
+    AdapterConfig config = AdapterConfig.read(adapterDir, base);
     Path weights = adapterDir.resolve(WEIGHTS);
+    if (!Files.isRegularFile(weights)) {
+      throw new ModelFormatException(adapterDir, Checkpoint.noSafetensorsMessage(adapterDir, "adapter"));
+    }
     SafetensorsFile file = SafetensorsFile.open(weights);
     checkTable(config, file);
-    return new PromptAdapter(adapterDir, config, file.read(KEY));
+    warnOnBaseMismatch(config, base, baseModelDir);
+    return new Checked(config, file);
   }
 
   /** The header must hold {@code prompt_embeddings} with the shape adapter_config.json implies. */
