@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ModelContentDigest {
   private static final Logger LOG = LoggerFactory.getLogger(ModelContentDigest.class);
-  /** The directory itself and the module subdirectories of sentence-transformers ({@code 1_Pooling}, {@code 2_Dense}). */
+  /** The directory and sentence-transformers' module subdirectories ({@code 1_Pooling}, {@code 2_Dense}). */
   private static final int DEPTH = 2;
   private static final List<String> READ_BY_ENCODER = List.of(".json", ".safetensors", ".pt");
 
