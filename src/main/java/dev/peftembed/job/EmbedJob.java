@@ -108,11 +108,8 @@ public final class EmbedJob {
     double seconds = (System.nanoTime() - start) / 1e9;
     long rowsOut = after.rows - before.rows;
     long embeddedOut = after.embedded - before.embedded;
-    // Rows without an embedding are null texts or failed rows; the null texts are known from the input.
-    long failed = rowsOut - embeddedOut - kinds.nullText();
     return new JobSummary(rowsIn, rowsOut, embeddedOut, kinds.nullText(), after.truncated - before.truncated,
-        stage.modelLoads(), executors, seconds, new JobSummary.BadRows(kinds.emptyText(), kinds.blankText(),
-            kinds.controlChars(), kinds.invalidUtf8(), failed));
+        stage.modelLoads(), executors, seconds, kinds.badRows(rowsOut, embeddedOut));
   }
 
   /**

@@ -99,16 +99,14 @@ final class IncrementalEmbed {
         changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
     long kept = changes.rowsUnchanged() + (r.keepDeleted() ? goneCount(spark, existing, keys, sameId) : 0);
     if (!changes.any()) {
-      return summary(stage, start, rowsIn, kept, new Pass(EmbedJob.Counts.NONE, 0),
-          new TextKinds(0, 0, 0, 0, 0, 0), changes);
+      return summary(stage, start, rowsIn, kept, new Pass(EmbedJob.Counts.NONE, 0), TextKinds.NONE, changes);
     }
 
     Dataset<Row> toEmbed = input.join(existing.select(col(ID).as(KEY_ID), col(HASH).as(KEY_HASH)),
         col(ID).equalTo(col(KEY_ID)), "left_outer")
         .where(col(KEY_ID).isNull().or(not(col(HASH).eqNullSafe(col(KEY_HASH)))))
         .select(ID, TEXT, HASH);
-    TextKinds kinds = changes.rowsNew() + changes.rowsChanged() == 0 ? new TextKinds(0, 0, 0, 0, 0, 0)
-        : textKinds(spark, toEmbed);
+    TextKinds kinds = changes.rowsNew() + changes.rowsChanged() == 0 ? TextKinds.NONE : textKinds(spark, toEmbed);
     // Kept for the write after the counting job: the vectors are computed once.
     Dataset<Row> fresh = embed(stage, toEmbed, embedder).persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -248,10 +246,7 @@ final class IncrementalEmbed {
       TextKinds kinds, JobSummary.Changes changes) {
     double seconds = (System.nanoTime() - start) / 1e9;
     EmbedJob.Counts c = pass.counts();
-    // Rows without an embedding are null texts or failed rows; the null texts are known from the input.
-    long failed = c.rows() - c.embedded() - kinds.nullText();
     return new JobSummary(rowsIn, rowsOut, c.embedded(), kinds.nullText(), c.truncated(), stage.modelLoads(),
-        pass.executors(), seconds, new JobSummary.BadRows(kinds.emptyText(), kinds.blankText(), kinds.controlChars(),
-            kinds.invalidUtf8(), failed), changes);
+        pass.executors(), seconds, kinds.badRows(c.rows(), c.embedded()), changes);
   }
 }

@@ -29,6 +29,9 @@ import org.apache.spark.sql.Row;
 public record TextKinds(long rows, long nullText, long emptyText, long blankText, long controlChars,
     long invalidUtf8) {
 
+  /** What a run that embeds no row counts. */
+  public static final TextKinds NONE = new TextKinds(0, 0, 0, 0, 0, 0);
+
   /** Cc without tab (09), line feed (0A) and carriage return (0D). */
   private static final String CONTROL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]";
   /** (?U): Java's \s then means Unicode White_Space (no-break and ideographic spaces too), as the tokenizer's. */
@@ -45,6 +48,18 @@ public record TextKinds(long rows, long nullText, long emptyText, long blankText
         flagged(text.rlike(CONTROL)), flagged(is_valid_utf8(text).unary_$bang().or(text.contains("\uFFFD"))))
         .first();
     return new TextKinds(c.getLong(0), c.getLong(1), c.getLong(2), c.getLong(3), c.getLong(4), c.getLong(5));
+  }
+
+  /**
+   * The summary's bad-row counts once these rows are written.
+   *
+   * @param written the rows written
+   * @param embedded of those, the rows with an embedding
+   */
+  JobSummary.BadRows badRows(long written, long embedded) {
+    // Rows without an embedding are null texts or failed rows; the null texts are known from the input.
+    long failed = written - embedded - nullText;
+    return new JobSummary.BadRows(emptyText, blankText, controlChars, invalidUtf8, failed);
   }
 
   /**
