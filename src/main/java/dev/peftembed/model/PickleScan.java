@@ -208,6 +208,6 @@ final class PickleScan {
 
   private static ModelFormatException bad(Path file, String record, int offset, String what) {
     return new ModelFormatException(file, "record " + record + " is not a well-formed pickle (" + what
-        + " at byte " + offset + "); expected a TorchScript archive written by torch.jit.save");
+        + " at byte " + offset + "); " + TorchScriptArchive.EXPECTED);
   }
 }

@@ -29,6 +29,9 @@ final class TorchScriptArchive {
   /** A module's pickles describe its structure and tensors' metadata: megabytes at most, even for large models. */
   private static final int MAX_PICKLE_BYTES = 64 << 20;
 
+  /** The end of every message about a bad archive, {@link PickleScan}'s included. */
+  static final String EXPECTED = "expected a TorchScript archive written by torch.jit.save";
+
   private TorchScriptArchive() {}
 
   /**
@@ -36,10 +39,9 @@ final class TorchScriptArchive {
    *     rather than a {@code torch.jit.save} module
    */
   static void check(Path file) {
-    String expected = "expected a TorchScript archive written by torch.jit.save";
     if (startsWithPickle(file)) {
       throw new ModelFormatException(file, "is a pickle (torch.save), never loaded because unpickling runs code; "
-          + expected);
+          + EXPECTED);
     }
     boolean data = false;
     boolean constants = false;
@@ -51,7 +53,7 @@ final class TorchScriptArchive {
         String name = e.getName();
         if (e.getCompressedSize() > size || e.getSize() < -1) {
           throw new ModelFormatException(file, "zip entry \"" + name + "\" claims " + e.getCompressedSize()
-              + " bytes in a file of " + size + "; " + expected);
+              + " bytes in a file of " + size + "; " + EXPECTED);
         }
         String inFolder = name.substring(name.indexOf('/') + 1);
         data |= inFolder.equals(DATA);
@@ -63,14 +65,14 @@ final class TorchScriptArchive {
       }
     } catch (IOException e) {
       throw new ModelFormatException(file, "is not a readable zip archive (" + e.getMessage()
-          + "): truncated or corrupt; " + expected, e);
+          + "): truncated or corrupt; " + EXPECTED, e);
     }
     if (!data) {
-      throw new ModelFormatException(file, "has no " + DATA + " record; " + expected);
+      throw new ModelFormatException(file, "has no " + DATA + " record; " + EXPECTED);
     }
     if (!code || !constants) {
       throw new ModelFormatException(file, "holds no TorchScript code (a torch.save archive of tensors or a "
-          + "state_dict, never unpickled); " + expected + " (torch.jit.trace or torch.jit.script, then save)");
+          + "state_dict, never unpickled); " + EXPECTED + " (torch.jit.trace or torch.jit.script, then save)");
     }
   }
 
@@ -84,7 +86,7 @@ final class TorchScriptArchive {
       ZipEntry data = zip.getEntry(folder + s.key());
       if (data == null) {
         throw new ModelFormatException(file, pickle + " refers to tensor storage " + folder + s.key()
-            + ", which the archive lacks; " + "expected a TorchScript archive written by torch.jit.save");
+            + ", which the archive lacks; " + EXPECTED);
       }
       long need = s.numel() < 0 ? -1 : s.numel() * elementBytes(s.storageClass());
       if (need < 0 || need / elementBytes(s.storageClass()) != s.numel() || need > data.getSize()) {
