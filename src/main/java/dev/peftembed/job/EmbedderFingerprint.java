@@ -4,6 +4,7 @@ import dev.peftembed.spark.ModelLocator;
 import dev.peftembed.spark.ModelSource;
 import dev.peftembed.spark.PeftEmbedder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -47,7 +48,7 @@ final class EmbedderFingerprint {
     return "sha256:" + HexFormat.of().formatHex(sha.digest(), 0, 8);
   }
 
-  private static java.nio.file.Path local(String location, Configuration hadoop, String what) {
+  private static Path local(String location, Configuration hadoop, String what) {
     return ModelLocator.localize(ModelSource.describe(location, hadoop, what));
   }
 

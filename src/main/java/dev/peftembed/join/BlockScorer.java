@@ -1,10 +1,10 @@
 package dev.peftembed.join;
 
 import ai.djl.Device;
-import dev.peftembed.encoder.DjlRuntime;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.peftembed.encoder.DjlRuntime;
 import java.nio.ByteOrder;
 
 /**

@@ -1,8 +1,8 @@
 package dev.peftembed.spark;
 
-import dev.peftembed.encoder.DjlRuntime;
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.SentenceEncoder;
+import dev.peftembed.encoder.DjlRuntime;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
