@@ -87,7 +87,11 @@ peft_embed_mkl_shim() {
     fi
     mkdir -p "${so%/*}"
     # Built under a private name, then renamed: scripts starting at once never load a half-written library.
-    cc -shared -fPIC -O2 -o "$so.$$" "$src" && mv -f "$so.$$" "$so" || { rm -f "$so.$$"; return 0; }
+    if ! cc -shared -fPIC -O2 -o "$so.$$" "$src" || ! mv -f "$so.$$" "$so"; then
+      rm -f "$so.$$"
+      echo "peft-embed: could not build $so, so MKL keeps its AVX2 kernels on this AMD CPU (about half speed)" >&2
+      return 0
+    fi
   fi
   case ":${LD_PRELOAD:-}:" in
     *":$so:"*) ;;
