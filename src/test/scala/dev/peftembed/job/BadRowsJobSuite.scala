@@ -5,7 +5,7 @@ import dev.peftembed.cli.Main
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
 import dev.peftembed.testkit.{Console, TestModels}
 import java.nio.charset.StandardCharsets.UTF_8
-import java.nio.file.{Files, Path}
+import java.nio.file.Files
 import org.apache.spark.sql.SaveMode
 import org.apache.spark.sql.functions.{col, size}
 import org.scalatest.funsuite.AnyFunSuite
