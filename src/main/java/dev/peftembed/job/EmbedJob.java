@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.when;
 import dev.peftembed.spark.PeftEmbedder;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -89,8 +90,7 @@ public final class EmbedJob {
     Dataset<Row> embedded = stage.transform(table).select(col(r.idCol()).as("id"), col("embedding"),
         col("num_tokens"), col("truncated"));
 
-    spark.sparkContext().setJobGroup("peft-embed-count", "count input rows", false);
-    TextKinds kinds = TextKinds.of(table, r.textCol());
+    TextKinds kinds = inJobGroup(spark, "peft-embed-count", "count input rows", () -> TextKinds.of(table, r.textCol()));
     long rowsIn = kinds.rows();
     Counts before = r.mode() == SaveMode.Append ? Counts.of(spark, r, embedded.schema(), hadoop) : Counts.NONE;
     LOG.info("embedding {} rows of {} ({}) into {} ({}, mode {})", rowsIn, r.input(), format, r.output(),
@@ -164,6 +164,19 @@ public final class EmbedJob {
     };
   }
 
+  /**
+   * Runs driver-side actions in a job group, then clears it even when they fail: the group belongs to the calling
+   * thread, and a host application's later jobs on that thread must not inherit (or be cancelled with) ours.
+   */
+  static <T> T inJobGroup(SparkSession spark, String group, String description, Supplier<T> actions) {
+    spark.sparkContext().setJobGroup(group, description, false);
+    try {
+      return actions.get();
+    } finally {
+      spark.sparkContext().clearJobGroup();
+    }
+  }
+
   private static void checkOutput(Request r, Configuration hadoop) {
     try {
       Path out = new Path(r.output());
@@ -226,8 +239,8 @@ public final class EmbedJob {
       } catch (IOException e) {
         throw new IllegalArgumentException(r.output() + ": cannot read the output back: " + e.getMessage(), e);
       }
-      spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
-      return of(readOutput(spark, r.outputFormat(), r.output(), schema));
+      return inJobGroup(spark, "peft-embed-verify", "count written rows",
+          () -> of(readOutput(spark, r.outputFormat(), r.output(), schema)));
     }
 
     /** Counts from the cheap columns only (never the vectors). */

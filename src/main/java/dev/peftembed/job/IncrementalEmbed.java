@@ -82,8 +82,8 @@ final class IncrementalEmbed {
       TextKinds kinds = textKinds(spark, input);
       Pass written = embedding(spark, r, rowsIn, () -> {
         EmbedJob.writeVisible(spark, all, r.outputFormat(), r.mode(), r.output());
-        spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
-        return EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()));
+        return EmbedJob.inJobGroup(spark, "peft-embed-verify", "count written rows",
+            () -> EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema())));
       });
       return summary(stage, start, rowsIn, written.counts().rows(), written, kinds,
           new JobSummary.Changes(rowsIn, 0, 0, 0));
@@ -123,11 +123,11 @@ final class IncrementalEmbed {
         Dataset<Row> result = carried.unionByName(fresh);
         EmbedJob.writeVisible(spark, result, r.outputFormat(), SaveMode.Overwrite, r.output());
       }
-      spark.sparkContext().setJobGroup("peft-embed-verify", "count written rows", false);
-      long rowsOut = EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()).count();
-      spark.sparkContext().clearJobGroup();
+      long rowsOut = EmbedJob.inJobGroup(spark, "peft-embed-verify", "count written rows",
+          () -> EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()).count());
       return summary(stage, start, rowsIn, rowsOut, embedded, kinds, changes);
     } finally {
+      spark.sparkContext().clearJobGroup();
       fresh.unpersist();
     }
   }
@@ -159,9 +159,8 @@ final class IncrementalEmbed {
 
   /** Counts the input and checks that its ids can key an upsert. */
   private static long checkIds(SparkSession spark, EmbedJob.Request r, Dataset<Row> input) {
-    spark.sparkContext().setJobGroup("peft-embed-count", "count input rows and ids", false);
-    Row c = input.agg(count(lit(1)), countDistinct(col(ID)), count(when(col(ID).isNull(), 1))).first();
-    spark.sparkContext().clearJobGroup();
+    Row c = EmbedJob.inJobGroup(spark, "peft-embed-count", "count input rows and ids",
+        () -> input.agg(count(lit(1)), countDistinct(col(ID)), count(when(col(ID).isNull(), 1))).first());
     if (c.getLong(2) > 0) {
       throw new IllegalArgumentException(r.input() + ": " + c.getLong(2) + " rows have a null \"" + r.idCol()
           + "\"; --incremental needs every row to have an id");
@@ -180,9 +179,8 @@ final class IncrementalEmbed {
     if (!Arrays.asList(existing.columns()).containsAll(List.of(HASH, EMBEDDER))) {
       throw new IllegalArgumentException(notIncremental);
     }
-    spark.sparkContext().setJobGroup("peft-embed-count", "check the output's embedder", false);
-    List<Row> seen = existing.select(EMBEDDER).distinct().limit(3).collectAsList();
-    spark.sparkContext().clearJobGroup();
+    List<Row> seen = EmbedJob.inJobGroup(spark, "peft-embed-count", "check the output's embedder",
+        () -> existing.select(EMBEDDER).distinct().limit(3).collectAsList());
     for (Row row : seen) {
       if (row.isNullAt(0)) {
         throw new IllegalArgumentException(notIncremental);
@@ -198,23 +196,20 @@ final class IncrementalEmbed {
   /** One job: how the input's ids and hashes compare with the output's. */
   private static JobSummary.Changes compare(SparkSession spark, Dataset<Row> keys, Dataset<Row> existing,
       Column sameId, Column sameText, boolean keepDeleted) {
-    spark.sparkContext().setJobGroup("peft-embed-count", "compare input and output", false);
     Dataset<Row> both = keys.join(existing.select(ID, HASH), sameId, "full_outer");
     Column inInput = col(KEY_ID).isNotNull();
     Column inOutput = col(ID).isNotNull();
-    Row c = both.agg(count(when(inInput.and(not(inOutput)), 1)),
-        count(when(inInput.and(inOutput).and(not(sameText)), 1)),
-        count(when(inInput.and(inOutput).and(sameText), 1)),
-        count(when(not(inInput).and(inOutput), 1))).first();
-    spark.sparkContext().clearJobGroup();
+    Row c = EmbedJob.inJobGroup(spark, "peft-embed-count", "compare input and output",
+        () -> both.agg(count(when(inInput.and(not(inOutput)), 1)),
+            count(when(inInput.and(inOutput).and(not(sameText)), 1)),
+            count(when(inInput.and(inOutput).and(sameText), 1)),
+            count(when(not(inInput).and(inOutput), 1))).first());
     return new JobSummary.Changes(c.getLong(0), c.getLong(1), c.getLong(2), keepDeleted ? 0 : c.getLong(3));
   }
 
   private static long goneCount(SparkSession spark, Dataset<Row> existing, Dataset<Row> keys, Column sameId) {
-    spark.sparkContext().setJobGroup("peft-embed-count", "count rows gone from the input", false);
-    long gone = existing.select(ID).join(keys, sameId, "left_anti").count();
-    spark.sparkContext().clearJobGroup();
-    return gone;
+    return EmbedJob.inJobGroup(spark, "peft-embed-count", "count rows gone from the input",
+        () -> existing.select(ID).join(keys, sameId, "left_anti").count());
   }
 
   /** What the embedding pass produced, and the executors that ran it. */
@@ -234,12 +229,7 @@ final class IncrementalEmbed {
 
   /** The bad-text kinds of the rows this run embeds. */
   private static TextKinds textKinds(SparkSession spark, Dataset<Row> rows) {
-    spark.sparkContext().setJobGroup("peft-embed-count", "count bad-text kinds", false);
-    try {
-      return TextKinds.of(rows, TEXT);
-    } finally {
-      spark.sparkContext().clearJobGroup();
-    }
+    return EmbedJob.inJobGroup(spark, "peft-embed-count", "count bad-text kinds", () -> TextKinds.of(rows, TEXT));
   }
 
   private static JobSummary summary(PeftEmbedder stage, long start, long rowsIn, long rowsOut, Pass pass,

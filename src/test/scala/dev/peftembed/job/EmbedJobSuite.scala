@@ -31,9 +31,13 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession {
   private def stage(): PeftEmbedder = new PeftEmbedder().setModelPath(model.dir.toString).setMaxSeqLength(32)
 
   private def run(input: Path, output: Path, inFormat: InputFormat = null, outFormat: OutputFormat =
-      OutputFormat.PARQUET, mode: SaveMode = SaveMode.ErrorIfExists, idCol: String = "id"): JobSummary =
-    EmbedJob.run(spark, new EmbedJob.Request(input.toString, inFormat, "text", idCol, output.toString, outFormat, mode,
-      stage(), 3600))
+      OutputFormat.PARQUET, mode: SaveMode = SaveMode.ErrorIfExists, idCol: String = "id"): JobSummary = {
+    val summary = EmbedJob.run(spark, new EmbedJob.Request(input.toString, inFormat, "text", idCol, output.toString,
+      outFormat, mode, stage(), 3600))
+    // The caller's thread gets its job group back clear: a host application's next jobs are not tagged as ours.
+    assert(spark.sparkContext.getLocalProperty("spark.jobGroup.id") == null)
+    summary
+  }
 
   private def readBack(out: Path, format: OutputFormat) = {
     val df = if (format == OutputFormat.PARQUET) spark.read.parquet(out.toString) else spark.read.json(out.toString)

@@ -40,9 +40,12 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   private def incremental(in: Path, out: Path, format: OutputFormat, mode: SaveMode = SaveMode.ErrorIfExists,
-      keepDeleted: Boolean = false, maxSeqLength: Int = 32, modelDir: Path = model.dir): JobSummary =
-    EmbedJob.run(spark, new EmbedJob.Request(in.toString, null, "text", "id", out.toString, format, mode,
+      keepDeleted: Boolean = false, maxSeqLength: Int = 32, modelDir: Path = model.dir): JobSummary = {
+    val summary = EmbedJob.run(spark, new EmbedJob.Request(in.toString, null, "text", "id", out.toString, format, mode,
       stage(maxSeqLength, modelDir), 3600, true, keepDeleted))
+    assert(spark.sparkContext.getLocalProperty("spark.jobGroup.id") == null, "a job group was left set")
+    summary
+  }
 
   /** A byte-for-byte copy of a directory tree (no links, unlike ModelVariants), safe to modify. */
   private def copyTree(source: Path, target: Path): Path = {
