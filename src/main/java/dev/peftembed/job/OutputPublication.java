@@ -87,10 +87,9 @@ final class OutputPublication {
         throw new IOException("cannot move the previous output aside to " + replaced);
       }
       if (!fs.rename(staging, output)) {
-        if (exists) {
-          fs.rename(replaced, output);
-        }
-        throw new IOException("cannot rename " + staging + " to " + output);
+        // Put the previous output back; if even that fails, the message must say where it is.
+        String previous = !exists || fs.rename(replaced, output) ? "" : "; the previous output is in " + replaced;
+        throw new IOException("cannot rename " + staging + " to " + output + previous);
       }
       if (exists && !fs.delete(replaced, true)) {
         LOG.warn("the previous output, replaced, could not be deleted: {}", replaced);
