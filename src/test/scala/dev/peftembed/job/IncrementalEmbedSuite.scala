@@ -2,7 +2,7 @@ package dev.peftembed.job
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, TestModels, VectorMath}
+import dev.peftembed.testkit.{Console, ModelVariants, TestModels, VectorMath}
 import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
 import java.nio.file.{Files, Path, StandardCopyOption, StandardOpenOption}
@@ -45,18 +45,6 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
       stage(maxSeqLength, modelDir), 3600, true, keepDeleted))
     assert(spark.sparkContext.getLocalProperty("spark.jobGroup.id") == null, "a job group was left set")
     summary
-  }
-
-  /** A byte-for-byte copy of a directory tree (no links, unlike ModelVariants), safe to modify. */
-  private def copyTree(source: Path, target: Path): Path = {
-    Using.resource(Files.walk(source)) { paths =>
-      paths.iterator().asScala.filter(Files.isRegularFile(_)).foreach { p =>
-        val dest = target.resolve(source.relativize(p).toString)
-        Files.createDirectories(dest.getParent)
-        Files.copy(p, dest)
-      }
-    }
-    target
   }
 
   /** Embeddings by id; a null text's is null. */
@@ -246,7 +234,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
     val original = EmbedderFingerprint.of(stage(), hadoop)
     info(f"fingerprint of the 90 MB model, weights hashed in full: ${(System.nanoTime() - start) / 1e6}%.0f ms")
 
-    val copy = copyTree(model.dir, dir.resolve("elsewhere").resolve(model.dir.getFileName.toString))
+    val copy = ModelVariants.copyTree(model.dir, dir.resolve("elsewhere").resolve(model.dir.getFileName.toString))
     assert(EmbedderFingerprint.of(stage(modelDir = copy), hadoop) == original)
     val fromCopy = incremental(in, out, OutputFormat.PARQUET, modelDir = copy)
     assert(changes(fromCopy) == (0, 0, 20, 0) && fromCopy.embedded == 0, fromCopy.toJson)
@@ -265,7 +253,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
     // Two adapters alike in config, unlike in their tables: the table is swapped in place.
     val (first, _) = TestModels.promptAdapter(model, 4, 1L)
     val (second, _) = TestModels.promptAdapter(model, 4, 2L)
-    val adapter = copyTree(first, dir.resolve("adapter"))
+    val adapter = ModelVariants.copyTree(first, dir.resolve("adapter"))
     def withAdapter(path: Path) = EmbedderFingerprint.of(stage().setAdapterPath(path.toString), hadoop)
     val before = withAdapter(adapter)
     assert(before != original && withAdapter(first) == before)

@@ -1,7 +1,7 @@
 package dev.peftembed.spark
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{BadFiles, Console, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, TestModels, TinyPromptBert}
 import java.nio.file.attribute.PosixFilePermission
 import java.nio.file.{Files, LinkOption, Path}
 import org.scalatest.funsuite.AnyFunSuite
@@ -15,16 +15,6 @@ import scala.util.Using
  * the `encode` command, and the Spark stage. Names, types, sizes and modification times must not change.
  */
 class ReadOnlyModelSuite extends AnyFunSuite with LocalSparkSession {
-  private def copyTree(from: Path, to: Path): Path = {
-    Using.resource(Files.walk(from)) { paths =>
-      paths.iterator().asScala.foreach { p =>
-        val dest = to.resolve(from.relativize(p).toString)
-        if (Files.isDirectory(p)) Files.createDirectories(dest) else Files.copy(p, dest)
-      }
-    }
-    to
-  }
-
   /** Every entry under `root`: relative path, kind, size, modification time. */
   private def snapshot(root: Path): Map[String, (Boolean, Long, Long)] =
     Using.resource(Files.walk(root)) { paths =>
@@ -45,9 +35,10 @@ class ReadOnlyModelSuite extends AnyFunSuite with LocalSparkSession {
 
   test("encoding in-process, with the encode command and in the Spark stage writes nothing next to the models") {
     val parent = Files.createTempDirectory("read-only-models")
-    val model = copyTree(TestModels.miniLm.dir, parent.resolve("model"))
-    val adapter = copyTree(TestModels.promptAdapter(TestModels.miniLm, 8, seed = 8)._1, parent.resolve("adapter"))
-    val graph = copyTree(TinyPromptBert.promptGraph, parent.resolve("graph"))
+    val model = ModelVariants.copyTree(TestModels.miniLm.dir, parent.resolve("model"))
+    val adapter = ModelVariants.copyTree(TestModels.promptAdapter(TestModels.miniLm, 8, seed = 8)._1,
+      parent.resolve("adapter"))
+    val graph = ModelVariants.copyTree(TinyPromptBert.promptGraph, parent.resolve("graph"))
     val work = Files.createTempDirectory("read-only-work")
     writable(parent, on = false)
     try {

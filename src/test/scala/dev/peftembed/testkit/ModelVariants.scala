@@ -18,6 +18,17 @@ object ModelVariants {
     target
   }
 
+  /** A byte-for-byte copy of a directory tree at `target` (no links, unlike copyOf), empty directories included. */
+  def copyTree(source: Path, target: Path): Path = {
+    Using.resource(Files.walk(source)) { paths =>
+      paths.iterator().asScala.foreach { p =>
+        val dest = target.resolve(source.relativize(p).toString)
+        if (Files.isDirectory(p)) Files.createDirectories(dest) else Files.copy(p, dest)
+      }
+    }
+    target
+  }
+
   def write(file: Path, text: String): Path = {
     Files.createDirectories(file.getParent)
     Files.writeString(file, text)
