@@ -32,6 +32,10 @@ import org.slf4j.LoggerFactory;
 public final class EmbedJob {
   private static final Logger LOG = LoggerFactory.getLogger(EmbedJob.class);
   static final String JOB_GROUP = "peft-embed-embed";
+  /** The group of the driver's counting and checking jobs that read the input or an existing output. */
+  static final String COUNT_GROUP = "peft-embed-count";
+  /** The group of the jobs that read the committed output back for the summary. */
+  static final String VERIFY_GROUP = "peft-embed-verify";
   /** How long a failed job's killed tasks get to stop before the cleanup. */
   private static final long DRAIN_TIMEOUT_MS = 60_000;
 
@@ -90,7 +94,7 @@ public final class EmbedJob {
     Dataset<Row> embedded = stage.transform(table).select(col(r.idCol()).as("id"), col("embedding"),
         col("num_tokens"), col("truncated"));
 
-    TextKinds kinds = inJobGroup(spark, "peft-embed-count", "count input rows", () -> TextKinds.of(table, r.textCol()));
+    TextKinds kinds = inJobGroup(spark, COUNT_GROUP, "count input rows", () -> TextKinds.of(table, r.textCol()));
     long rowsIn = kinds.rows();
     Counts before = r.mode() == SaveMode.Append ? Counts.of(spark, r, embedded.schema(), hadoop) : Counts.NONE;
     LOG.info("embedding {} rows of {} ({}) into {} ({}, mode {})", rowsIn, r.input(), format, r.output(),
@@ -239,7 +243,7 @@ public final class EmbedJob {
       } catch (IOException e) {
         throw new IllegalArgumentException(r.output() + ": cannot read the output back: " + e.getMessage(), e);
       }
-      return inJobGroup(spark, "peft-embed-verify", "count written rows",
+      return inJobGroup(spark, VERIFY_GROUP, "count written rows",
           () -> of(readOutput(spark, r.outputFormat(), r.output(), schema)));
     }
 

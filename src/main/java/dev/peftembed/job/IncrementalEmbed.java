@@ -82,7 +82,7 @@ final class IncrementalEmbed {
       TextKinds kinds = textKinds(spark, input);
       Pass written = embedding(spark, r, rowsIn, () -> {
         EmbedJob.writeVisible(spark, all, r.outputFormat(), r.mode(), r.output());
-        return EmbedJob.inJobGroup(spark, "peft-embed-verify", "count written rows",
+        return EmbedJob.inJobGroup(spark, EmbedJob.VERIFY_GROUP, "count written rows",
             () -> EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema())));
       });
       return summary(stage, start, rowsIn, written.counts().rows(), written, kinds,
@@ -123,7 +123,7 @@ final class IncrementalEmbed {
         Dataset<Row> result = carried.unionByName(fresh);
         EmbedJob.writeVisible(spark, result, r.outputFormat(), SaveMode.Overwrite, r.output());
       }
-      long rowsOut = EmbedJob.inJobGroup(spark, "peft-embed-verify", "count written rows",
+      long rowsOut = EmbedJob.inJobGroup(spark, EmbedJob.VERIFY_GROUP, "count written rows",
           () -> EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()).count());
       return summary(stage, start, rowsIn, rowsOut, embedded, kinds, changes);
     } finally {
@@ -159,7 +159,7 @@ final class IncrementalEmbed {
 
   /** Counts the input and checks that its ids can key an upsert. */
   private static long checkIds(SparkSession spark, EmbedJob.Request r, Dataset<Row> input) {
-    Row c = EmbedJob.inJobGroup(spark, "peft-embed-count", "count input rows and ids",
+    Row c = EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "count input rows and ids",
         () -> input.agg(count(lit(1)), countDistinct(col(ID)), count(when(col(ID).isNull(), 1))).first());
     if (c.getLong(2) > 0) {
       throw new IllegalArgumentException(r.input() + ": " + c.getLong(2) + " rows have a null \"" + r.idCol()
@@ -179,7 +179,7 @@ final class IncrementalEmbed {
     if (!Arrays.asList(existing.columns()).containsAll(List.of(HASH, EMBEDDER))) {
       throw new IllegalArgumentException(notIncremental);
     }
-    List<Row> seen = EmbedJob.inJobGroup(spark, "peft-embed-count", "check the output's embedder",
+    List<Row> seen = EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "check the output's embedder",
         () -> existing.select(EMBEDDER).distinct().limit(3).collectAsList());
     for (Row row : seen) {
       if (row.isNullAt(0)) {
@@ -199,7 +199,7 @@ final class IncrementalEmbed {
     Dataset<Row> both = keys.join(existing.select(ID, HASH), sameId, "full_outer");
     Column inInput = col(KEY_ID).isNotNull();
     Column inOutput = col(ID).isNotNull();
-    Row c = EmbedJob.inJobGroup(spark, "peft-embed-count", "compare input and output",
+    Row c = EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "compare input and output",
         () -> both.agg(count(when(inInput.and(not(inOutput)), 1)),
             count(when(inInput.and(inOutput).and(not(sameText)), 1)),
             count(when(inInput.and(inOutput).and(sameText), 1)),
@@ -208,7 +208,7 @@ final class IncrementalEmbed {
   }
 
   private static long goneCount(SparkSession spark, Dataset<Row> existing, Dataset<Row> keys, Column sameId) {
-    return EmbedJob.inJobGroup(spark, "peft-embed-count", "count rows gone from the input",
+    return EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "count rows gone from the input",
         () -> existing.select(ID).join(keys, sameId, "left_anti").count());
   }
 
@@ -229,7 +229,7 @@ final class IncrementalEmbed {
 
   /** The bad-text kinds of the rows this run embeds. */
   private static TextKinds textKinds(SparkSession spark, Dataset<Row> rows) {
-    return EmbedJob.inJobGroup(spark, "peft-embed-count", "count bad-text kinds", () -> TextKinds.of(rows, TEXT));
+    return EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "count bad-text kinds", () -> TextKinds.of(rows, TEXT));
   }
 
   private static JobSummary summary(PeftEmbedder stage, long start, long rowsIn, long rowsOut, Pass pass,

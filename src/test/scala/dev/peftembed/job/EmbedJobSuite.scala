@@ -169,7 +169,7 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession {
     while (tracker.getJobIdsForGroup(s"marker-$marker").isEmpty && System.currentTimeMillis() < deadline) {
       Thread.sleep(20)
     }
-    Seq("peft-embed-count", EmbedJob.JOB_GROUP).map(g => tracker.getJobIdsForGroup(g).length).sum
+    Seq(EmbedJob.COUNT_GROUP, EmbedJob.JOB_GROUP).map(g => tracker.getJobIdsForGroup(g).length).sum
   }
 
 }
