@@ -33,7 +33,7 @@ public final class DeltaLake {
       Class.forName(EXTENSION, false, DeltaLake.class.getClassLoader());
     } catch (ClassNotFoundException e) {
       throw new IllegalArgumentException("--output-format delta needs Delta Lake on the classpath: add " + PACKAGE
-          + " (spark-submit --packages " + PACKAGE + ")");
+          + " (spark-submit --packages " + PACKAGE + ")", e);
     }
     String extensions = spark.conf().get("spark.sql.extensions", "");
     String catalog = spark.conf().get("spark.sql.catalog.spark_catalog", "");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
 /** Reading the small JSON configs of a model directory, with errors that name the file and the field. */
@@ -107,8 +108,8 @@ public final class JsonFiles {
     Path resolved;
     try {
       resolved = dir.resolve(relative).normalize();
-    } catch (java.nio.file.InvalidPathException e) {
-      throw new ModelFormatException(file, what + " \"" + relative + "\" is not a valid path");
+    } catch (InvalidPathException e) {
+      throw new ModelFormatException(file, what + " \"" + relative + "\" is not a valid path", e);
     }
     if (!resolved.startsWith(dir.normalize())) {
       throw new ModelFormatException(file, what + " \"" + relative + "\" is outside the model directory");
