@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * made by any tool digests the same.
  *
  * <p>Weights are hashed in full rather than by header: a fine-tune that keeps the shapes keeps the header, and SHA-256
- * of the 90 MB all-MiniLM-L6-v2 weights takes about 60 ms on one core (under 0.3 s in a cold JVM).
+ * of the 90 MB all-MiniLM-L6-v2 weights takes about 50 ms on one core (a quarter second in a cold JVM).
  */
 final class ModelContentDigest {
   private static final Logger LOG = LoggerFactory.getLogger(ModelContentDigest.class);
