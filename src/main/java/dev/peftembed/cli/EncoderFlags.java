@@ -27,10 +27,11 @@ final class EncoderFlags {
       description = "most padded positions per forward pass (default: ${DEFAULT-VALUE})")
   int maxBatchTokens;
 
-  @Option(names = "--max-seq-length", description = "real-token limit below the model's own")
+  @Option(names = "--max-seq-length", description = "real-token limit below the model's own (default: the model's)")
   Integer maxSeqLength;
 
-  @Option(names = "--prompt", description = "literal text prompt prepended to every text")
+  @Option(names = "--prompt", description = "literal text prompt prepended to every text; empty for none "
+      + "(default: the model's default prompt, if any)")
   String prompt;
 
   @Option(names = "--prompt-name", description = "named prompt from config_sentence_transformers.json")
@@ -40,7 +41,7 @@ final class EncoderFlags {
       description = "force (or, negated, skip) L2 normalization; default: as the model's modules say")
   Boolean normalize;
 
-  @Option(names = "--truncate-dim", description = "keep the first N dimensions (Matryoshka)")
+  @Option(names = "--truncate-dim", description = "keep the first N dimensions (Matryoshka; default: all)")
   Integer truncateDim;
 
   @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N (default: "

@@ -39,7 +39,8 @@ final class SimilarCommand implements Callable<Integer> {
       + "array<double> or an ML Vector (default: ${DEFAULT-VALUE})")
   String embeddingCol;
 
-  @Option(names = "--k", defaultValue = "0", description = "most matches per left row")
+  @Option(names = "--k", defaultValue = "0", description = "most matches per left row (default: ${DEFAULT-VALUE}: "
+      + "no limit, --threshold alone selects)")
   int k;
 
   @Option(names = "--threshold", paramLabel = "COSINE", description = "least cosine similarity of a match")

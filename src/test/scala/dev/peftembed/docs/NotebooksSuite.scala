@@ -25,8 +25,8 @@ class NotebooksSuite extends AnyFunSuite {
   private val packages = "python3-ipykernel python3-pandas python3-matplotlib jupyter-nbconvert"
   private val timeoutSeconds = 600L
 
-  /** Runs a command; returns its exit code and its stdout and stderr together, or None if it cannot start. */
-  private def exec(cmd: Seq[String], timeout: Long): Option[(Int, String)] = {
+  /** Runs a command; returns its exit code and its stdout and stderr together, or why it could not be started. */
+  private def exec(cmd: Seq[String], timeout: Long): Either[String, (Int, String)] = {
     val log = Files.createTempFile("notebook", ".log")
     try {
       val builder = new ProcessBuilder(cmd.asJava).directory(root.resolve("notebooks").toFile)
@@ -41,9 +41,9 @@ class NotebooksSuite extends AnyFunSuite {
         process.destroyForcibly()
         fail(s"${cmd.mkString(" ")} ran over ${timeout}s")
       }
-      Some((process.exitValue(), Files.readString(log, UTF_8)))
+      Right((process.exitValue(), Files.readString(log, UTF_8)))
     } catch {
-      case _: java.io.IOException => None
+      case e: java.io.IOException => Left(s"${cmd.head} could not be started: ${e.getMessage}")
     } finally Files.deleteIfExists(log)
   }
 
@@ -54,10 +54,10 @@ class NotebooksSuite extends AnyFunSuite {
     else {
       val python = json.readTree(kernelSpec.toFile).get("argv").get(0).asText
       exec(Seq(python, "-c", "import ipykernel, pandas, matplotlib, numpy, nbconvert"), 60) match {
-        case Some((0, _)) if Files.isExecutable(Path.of("/usr/bin/jupyter-nbconvert")) => None
-        case Some((0, _)) => Some("no /usr/bin/jupyter-nbconvert")
-        case Some((_, err)) => Some(s"the kernel's $python cannot import the notebooks' libraries: ${err.trim}")
-        case None => Some(s"the kernel's interpreter $python does not start")
+        case Right((0, _)) if Files.isExecutable(Path.of("/usr/bin/jupyter-nbconvert")) => None
+        case Right((0, _)) => Some("no /usr/bin/jupyter-nbconvert")
+        case Right((_, err)) => Some(s"the kernel's $python cannot import the notebooks' libraries: ${err.trim}")
+        case Left(why) => Some(s"the kernel's interpreter does not start: $why")
       }
     }
   }
@@ -85,7 +85,8 @@ class NotebooksSuite extends AnyFunSuite {
       Files.createDirectories(out)
       val start = System.nanoTime()
       val (code, log) = exec(Seq("/usr/bin/jupyter-nbconvert", "--to", "notebook", "--execute", file.toString,
-        "--output-dir", out.toString, s"--ExecutePreprocessor.timeout=$timeoutSeconds"), timeoutSeconds).get
+        "--output-dir", out.toString, s"--ExecutePreprocessor.timeout=$timeoutSeconds"), timeoutSeconds)
+        .fold(why => fail(why), identity)
       info(f"executed in ${(System.nanoTime() - start) / 1e9}%.1f s")
       assert(code == 0, s"a cell of $file failed:\n${log.takeRight(4000)}")
       val executed = json.readTree(out.resolve(s"$name.ipynb").toFile)

@@ -7,7 +7,10 @@ import org.scalatest.funsuite.AnyFunSuite
 import picocli.CommandLine
 import scala.jdk.CollectionConverters._
 
-/** README's references stay in step with the code: every stage param and embed option listed once, with its default. */
+/**
+ * README's references stay in step with the code: every stage param, and every option of every subcommand Main
+ * registers, listed once with its default.
+ */
 class ReadmeReferenceSuite extends AnyFunSuite {
   private val readme = Files.readAllLines(Path.of("README.md")).asScala.toSeq
 
@@ -40,17 +43,36 @@ class ReadmeReferenceSuite extends AnyFunSuite {
     }
   }
 
-  test("every embed option (a conf/peft-embed.properties key) is documented once, with its default") {
-    val documented = table("### embed options and `conf/peft-embed.properties` keys")
-    val options = new CommandLine(classOf[Main]).getSubcommands.get("embed").getCommandSpec.options().asScala
-      .filterNot(_.usageHelp).filterNot(_.versionHelp).toSeq
-    assert(documented.map(_._1).sorted == options.map(_.longestName).sorted, "README and embed list different options")
-    for ((name, default) <- documented) {
-      val value = options.find(_.longestName == name).get.defaultValue
-      val cell = default.replace("`", "")
-      if (value == null) assert(cell.startsWith("none"), s"$name has no default but README says '$default'")
-      else assert(cell == value || cell.startsWith(value + ":") || cell.startsWith(value + " "),
-        s"$name defaults to '$value' but README says '$default'")
+  /** The README table of a subcommand's options: the one after the heading that starts `<name> options`. */
+  private def optionsTable(command: String): Seq[(String, String)] = {
+    val headings = readme.filter(_.matches(s"#{2,4} ${java.util.regex.Pattern.quote(command)} options\\b.*"))
+    assert(headings.size == 1, s"README should have one '### $command options' section, has ${headings.size}")
+    table(headings.head.trim)
+  }
+
+  private val subcommands = new CommandLine(classOf[Main]).getSubcommands.asScala.toSeq.sortBy(_._1)
+
+  test("the suite sees Main's subcommands, so the tests below are not an empty loop") {
+    assert(subcommands.map(_._1).contains("embed") && subcommands.size > 1)
+  }
+
+  for ((command, line) <- subcommands) {
+    test(s"every $command option is documented once in README, with its default") {
+      val documented = optionsTable(command)
+      val options = line.getCommandSpec.options().asScala.filterNot(_.usageHelp).filterNot(_.versionHelp).toSeq
+      val names = documented.map(_._1)
+      assert(names.distinct == names, s"README lists a $command option twice: ${names.diff(names.distinct)}")
+      val declared = options.map(_.longestName).toSet
+      def list(set: Set[String]) = set.toSeq.sorted.mkString(", ")
+      assert(names.toSet == declared, s"README and $command list different options: undocumented "
+        + s"${list(declared -- names)}; stale ${list(names.toSet -- declared)}")
+      for ((name, default) <- documented) {
+        val value = options.find(_.longestName == name).get.defaultValue
+        val cell = default.replace("`", "")
+        if (value == null) assert(cell.startsWith("none"), s"$command $name has no default but README says '$default'")
+        else assert(cell == value || cell.startsWith(value + ":") || cell.startsWith(value + " "),
+          s"$command $name defaults to '$value' but README says '$default'")
+      }
     }
   }
 }
