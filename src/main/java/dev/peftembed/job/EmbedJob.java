@@ -7,12 +7,9 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import dev.peftembed.spark.PeftEmbedder;
-import java.io.IOException;
 import java.util.Arrays;
 import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -88,7 +85,7 @@ public final class EmbedJob {
     if (r.incremental()) {
       return IncrementalEmbed.run(spark, r, source, stage, start);
     }
-    checkOutput(r, hadoop);
+    OutputLocation.refuseExisting(r.output(), r.mode(), hadoop);
     Dataset<Row> table = withId(source, r.idCol(), r.textCol());
 
     Dataset<Row> embedded = stage.transform(table).select(col(r.idCol()).as("id"), col("embedding"),
@@ -181,18 +178,6 @@ public final class EmbedJob {
     }
   }
 
-  private static void checkOutput(Request r, Configuration hadoop) {
-    try {
-      Path out = new Path(r.output());
-      FileSystem fs = out.getFileSystem(hadoop);
-      if (r.mode() == SaveMode.ErrorIfExists && fs.exists(out)) {
-        throw new IllegalArgumentException(r.output() + ": output already exists (use --mode overwrite or append)");
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException(r.output() + ": cannot check the output location: " + e.getMessage(), e);
-    }
-  }
-
   /**
    * Reads a table the way {@code embed} reads its input; {@code similar} reads its inputs with it too.
    *
@@ -235,13 +220,8 @@ public final class EmbedJob {
     static final Counts NONE = new Counts(0, 0, 0);
 
     static Counts of(SparkSession spark, Request r, StructType schema, Configuration hadoop) {
-      try {
-        Path out = new Path(r.output());
-        if (!out.getFileSystem(hadoop).exists(out)) {
-          return NONE;
-        }
-      } catch (IOException e) {
-        throw new IllegalArgumentException(r.output() + ": cannot read the output back: " + e.getMessage(), e);
+      if (!OutputLocation.exists(r.output(), hadoop)) {
+        return NONE;
       }
       return inJobGroup(spark, VERIFY_GROUP, "count written rows",
           () -> of(readOutput(spark, r.outputFormat(), r.output(), schema)));

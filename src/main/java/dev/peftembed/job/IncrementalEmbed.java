@@ -9,12 +9,10 @@ import static org.apache.spark.sql.functions.sha2;
 import static org.apache.spark.sql.functions.when;
 
 import dev.peftembed.spark.PeftEmbedder;
-import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -143,13 +141,8 @@ final class IncrementalEmbed {
   }
 
   private static boolean exists(SparkSession spark, EmbedJob.Request r, Configuration hadoop) {
-    try {
-      Path out = new Path(r.output());
-      if (!out.getFileSystem(hadoop).exists(out)) {
-        return false;
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException(r.output() + ": cannot check the output location: " + e.getMessage(), e);
+    if (!OutputLocation.exists(r.output(), hadoop)) {
+      return false;
     }
     if (r.outputFormat() == OutputFormat.DELTA && !DeltaLake.isTable(spark, r.output())) {
       throw new IllegalArgumentException(r.output() + ": exists and is not a Delta table");

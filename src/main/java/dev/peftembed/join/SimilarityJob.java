@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import dev.peftembed.job.EmbedJob;
 import dev.peftembed.job.InputFormat;
 import dev.peftembed.job.OutputFormat;
+import dev.peftembed.job.OutputLocation;
 import java.io.IOException;
 import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
@@ -62,7 +63,7 @@ public final class SimilarityJob {
     if (r.outputFormat() == OutputFormat.DELTA) {
       throw new IllegalArgumentException("similar writes parquet or jsonl, not delta");
     }
-    checkOutput(r, hadoop);
+    OutputLocation.refuseExisting(r.output(), r.mode(), hadoop);
     Dataset<Row> left = read(spark, r.left(), r.inputFormat(), hadoop);
     Dataset<Row> right = self ? left : read(spark, r.right(), r.inputFormat(), hadoop);
     long before = r.mode() == SaveMode.Append ? writtenRows(spark, r, hadoop) : 0;
@@ -111,26 +112,10 @@ public final class SimilarityJob {
     }
   }
 
-  private static void checkOutput(Request r, Configuration hadoop) {
-    try {
-      Path out = new Path(r.output());
-      if (r.mode() == SaveMode.ErrorIfExists && out.getFileSystem(hadoop).exists(out)) {
-        throw new IllegalArgumentException(r.output() + ": output already exists (use --mode overwrite or append)");
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException(r.output() + ": cannot check the output location: " + e.getMessage(), e);
-    }
-  }
-
   /** Rows in the output as committed (0 when there is none), read back from the files, never recomputed. */
   private static long writtenRows(SparkSession spark, Request r, Configuration hadoop) {
-    try {
-      Path out = new Path(r.output());
-      if (!out.getFileSystem(hadoop).exists(out)) {
-        return 0;
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException(r.output() + ": cannot read the output back: " + e.getMessage(), e);
+    if (!OutputLocation.exists(r.output(), hadoop)) {
+      return 0;
     }
     // JSON lines: one row per line.
     return r.outputFormat() == OutputFormat.PARQUET ? spark.read().parquet(r.output()).count()
