@@ -69,6 +69,10 @@ peft_embed_native_env() {
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-268435456}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
   export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-67108864}"
+  # oneDNN keeps a compiled primitive for every input shape it meets, and token-budget batches meet hundreds: over
+  # 100k texts encode's RSS grew from 1.2 to 2.15 GB with the cache, and stayed at 1.49 GB from 20k texts on without
+  # it, at the same speed and with bitwise-identical vectors.
+  export ONEDNN_PRIMITIVE_CACHE_CAPACITY="${ONEDNN_PRIMITIVE_CACHE_CAPACITY:-0}"
   peft_embed_mkl_shim
 }
 
