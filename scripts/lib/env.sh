@@ -65,7 +65,7 @@ peft_embed_native_env() {
   # glibc hands blocks above its mmap threshold (adaptive, at most 32 MiB) straight back to the kernel, so a batch's
   # activations are mapped afresh and page-faulted on every layer. Keeping blocks up to 256 MiB in the heap, and not
   # trimming it, lets the allocator reuse warm memory: long texts +29%, short and mixed unchanged; peak RSS of
-  # encode stays under 2 GB (1.8 GiB in the full benchmark). A value already in the environment wins.
+  # encode stays under 2 GB (1.6 GiB in the full benchmark). A value already in the environment wins.
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-268435456}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
   export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-67108864}"
