@@ -299,12 +299,31 @@ public final class SentenceEncoder implements AutoCloseable {
     }
   }
 
+  /** Runs a batch in as many passes as the encoder asks for; rows arrive longest first, so later passes pad less. */
   private float[][] forward(List<TokenizedText> rows) {
-    int batch = rows.size();
+    int pass = model.rowsPerPass(paddedLength(rows));
+    if (pass >= rows.size()) {
+      return forwardPass(rows);
+    }
+    float[][] out = new float[rows.size()][];
+    for (int from = 0; from < rows.size(); from += pass) {
+      float[][] part = forwardPass(rows.subList(from, Math.min(rows.size(), from + pass)));
+      System.arraycopy(part, 0, out, from, part.length);
+    }
+    return out;
+  }
+
+  private static int paddedLength(List<TokenizedText> rows) {
     int padded = 0;
     for (TokenizedText t : rows) {
       padded = Math.max(padded, t.length());
     }
+    return padded;
+  }
+
+  private float[][] forwardPass(List<TokenizedText> rows) {
+    int batch = rows.size();
+    int padded = paddedLength(rows);
     long[] ids = new long[batch * padded];
     long[] types = new long[batch * padded];
     long[] attention = new long[batch * padded];

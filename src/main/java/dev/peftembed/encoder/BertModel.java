@@ -98,6 +98,18 @@ public final class BertModel implements AutoCloseable {
     }
   }
 
+  /**
+   * @param length positions per row as the layers see them, virtual tokens included
+   * @return the most rows per forward pass: all of them on a GPU, on CPU as many as keep each activation within
+   *     {@link CpuActivationBudget}
+   */
+  public int rowsPerPass(long length) {
+    if (device().isGpu()) {
+      return Integer.MAX_VALUE;
+    }
+    return CpuActivationBudget.passRows(length, Math.max(config.intermediateSize(), 3L * config.hiddenSize()));
+  }
+
   /** Frees the weights' native memory. */
   @Override
   public void close() {

@@ -14,14 +14,6 @@ import dev.peftembed.model.Tensor;
  * time: both avoid allocating extra tensors of the [B, heads, L, L] score size, which dominate memory traffic.
  */
 final class BertSelfAttention {
-  /**
-   * The largest score tensor one attention chunk builds on CPU (see {@link AttentionChunks}). Long texts on 2 cores:
-   * 2 and 8 MiB both ran 1.5× faster than whole 16384-position batches; 4 MiB sits between them, well inside L3. A
-   * GPU attends the whole batch at once: its caching allocator reuses memory anyway, and small chunks would only
-   * multiply kernel launches.
-   */
-  private static final long SCORE_BYTES = 4L << 20;
-
   private final LinearWeights qkv;
   private final int heads;
   private final int headSize;
@@ -59,7 +51,8 @@ final class BertSelfAttention {
    * @return [B·L, H] context vectors
    */
   NDArray forward(NDArray x, long batch, long length, NDArray maskBias) {
-    long chunk = x.getDevice().isGpu() ? batch : AttentionChunks.rows(heads, length, SCORE_BYTES);
+    // A GPU attends the whole batch at once: small chunks would only multiply kernel launches.
+    long chunk = x.getDevice().isGpu() ? batch : CpuActivationBudget.attentionRows(heads, length);
     try (NDArray projected = qkv.forward(x);
         NDArray split = projected.reshape(batch, length, 3, heads, headSize)) {
       if (chunk >= batch) {

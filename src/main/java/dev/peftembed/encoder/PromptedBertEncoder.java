@@ -44,6 +44,11 @@ public final class PromptedBertEncoder implements TokenEncoder {
   }
 
   @Override
+  public int rowsPerPass(int length) {
+    return model.rowsPerPass(length + (prompt == null ? 0 : prompt.getShape().get(0)));
+  }
+
+  @Override
   public NDManager manager() {
     return model.manager();
   }

@@ -19,6 +19,17 @@ public interface TokenEncoder extends AutoCloseable {
    */
   NDArray forward(NDArray ids, NDArray typeIds, NDArray attentionMask);
 
+  /**
+   * How many rows one call to {@link #forward} should take, so that a pass stays within the memory the device reuses
+   * well; callers run larger batches in several passes.
+   *
+   * @param length the padded length of the rows' token ids
+   * @return the most rows per pass, at least 1
+   */
+  default int rowsPerPass(int length) {
+    return Integer.MAX_VALUE;
+  }
+
   /** @return the manager that owns the weights; batches allocate from sub-managers of it */
   NDManager manager();
 

@@ -1,0 +1,31 @@
+package dev.peftembed.encoder
+
+import org.scalatest.funsuite.AnyFunSuite
+
+/** CPU passes keep every activation inside glibc's heap-served sizes, whatever the batch. */
+class CpuActivationBudgetSuite extends AnyFunSuite {
+  private val glibcMmapCeiling = 32L << 20
+
+  test("the budget leaves room for several blocks under glibc's adaptive mmap ceiling") {
+    assert(CpuActivationBudget.BLOCK_BYTES * 4 <= glibcMmapCeiling)
+  }
+
+  test("a pass's widest activation fits the budget; a long batch of all-MiniLM-L6-v2 runs in passes of 5 rows") {
+    for (length <- Seq(8, 40, 128, 256, 512); widest <- Seq(1152, 1536, 3072, 4096)) {
+      val rows = CpuActivationBudget.passRows(length, widest)
+      assert(rows >= 1)
+      assert(rows == 1 || 4L * rows * length * widest <= CpuActivationBudget.BLOCK_BYTES)
+      assert(4L * (rows + 1) * length * widest > CpuActivationBudget.BLOCK_BYTES, "as many rows as fit")
+    }
+    assert(CpuActivationBudget.passRows(256, 1536) == 5)
+  }
+
+  test("attention scores of a chunk fit the budget, and a row too large still gets a chunk of its own") {
+    for (length <- Seq(16, 64, 256, 512)) {
+      val rows = CpuActivationBudget.attentionRows(12, length)
+      assert(rows == 1 || 4L * rows * 12 * length * length <= CpuActivationBudget.BLOCK_BYTES)
+    }
+    assert(CpuActivationBudget.attentionRows(16, 8192) == 1)
+    assert(CpuActivationBudget.passRows(100000, 100000) == 1)
+  }
+}
