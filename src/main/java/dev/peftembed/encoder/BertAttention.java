@@ -13,8 +13,9 @@ final class BertAttention {
     this.output = output;
   }
 
-  static BertAttention load(WeightLoader w, BertConfig c) {
-    return new BertAttention(BertSelfAttention.load(w.at("self"), c), BertSelfOutput.load(w.at("output"), c));
+  static BertAttention load(WeightLoader w, BertConfig c, ScaledDotProductAttention kernel) {
+    return new BertAttention(BertSelfAttention.load(w.at("self"), c, kernel),
+        BertSelfOutput.load(w.at("output"), c));
   }
 
   NDArray forward(NDArray x, long batch, long length, NDArray maskBias) {

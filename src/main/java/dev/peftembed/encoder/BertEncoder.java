@@ -13,10 +13,10 @@ final class BertEncoder {
     this.layers = layers;
   }
 
-  static BertEncoder load(WeightLoader w, BertConfig c) {
+  static BertEncoder load(WeightLoader w, BertConfig c, ScaledDotProductAttention kernel) {
     List<BertLayer> layers = new ArrayList<>(c.numLayers());
     for (int i = 0; i < c.numLayers(); i++) {
-      layers.add(BertLayer.load(w.at("layer", i), c));
+      layers.add(BertLayer.load(w.at("layer", i), c, kernel));
     }
     return new BertEncoder(List.copyOf(layers));
   }

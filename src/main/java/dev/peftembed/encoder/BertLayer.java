@@ -15,8 +15,8 @@ final class BertLayer {
     this.output = output;
   }
 
-  static BertLayer load(WeightLoader w, BertConfig c) {
-    return new BertLayer(BertAttention.load(w.at("attention"), c), BertIntermediate.load(w.at("intermediate"), c),
+  static BertLayer load(WeightLoader w, BertConfig c, ScaledDotProductAttention kernel) {
+    return new BertLayer(BertAttention.load(w.at("attention"), c, kernel), BertIntermediate.load(w.at("intermediate"), c),
         BertOutput.load(w.at("output"), c));
   }
 

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.Checkpoint;
@@ -41,7 +42,7 @@ public final class BertModel implements AutoCloseable {
     try {
       WeightLoader w = new WeightLoader(checkpoint, manager, dtype);
       return new BertModel(config, manager, dtype, BertEmbeddings.load(w.at("embeddings"), config),
-          BertEncoder.load(w.at("encoder"), config));
+          BertEncoder.load(w.at("encoder"), config, ScaledDotProductAttention.load((PtNDManager) manager)));
     } catch (RuntimeException e) {
       manager.close();
       throw e;

@@ -7,11 +7,12 @@ package dev.peftembed.encoder;
  * threshold, which adapts up to 32 MiB on 64-bit systems ({@code DEFAULT_MMAP_THRESHOLD_MAX}, mallopt(3)), and a
  * thread's arena (every JVM thread allocates from one) grows in heaps of at most 64 MiB. A larger block is mapped
  * afresh on every allocation and unmapped when freed, and the kernel zero-fills each of its pages on first touch: in
- * a long-text batch that happens to the feed-forward activations and the attention scores of every layer. Where
+ * a long-text batch that happens to the feed-forward activations of every layer. Where
  * page faults are costly (virtual machines), that fresh memory, not arithmetic, sets the speed. Held to a quarter of
  * glibc's ceiling, the few tensors a layer keeps alive at once fit one arena heap, so freed blocks come back warm
  * whatever the malloc settings of the process. Matrix products over a few thousand positions already run at full
- * speed, so the smaller passes cost no arithmetic throughput.
+ * speed, so the smaller passes cost no arithmetic throughput. Attention builds no score tensor at all
+ * ({@link ScaledDotProductAttention}).
  *
  * <p>A GPU has a caching allocator of its own and runs whole batches.
  */
@@ -20,16 +21,6 @@ final class CpuActivationBudget {
   static final long BLOCK_BYTES = 8L << 20;
 
   private CpuActivationBudget() {}
-
-  /**
-   * @param heads attention heads
-   * @param length padded positions per row
-   * @return rows whose [rows, heads, L, L] attention scores fit the budget, at least 1
-   */
-  static long attentionRows(int heads, long length) {
-    long perRow = 4L * heads * length * length;
-    return Math.max(1, BLOCK_BYTES / perRow);
-  }
 
   /**
    * @param length padded positions per row, virtual tokens included

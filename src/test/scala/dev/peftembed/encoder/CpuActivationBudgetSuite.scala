@@ -20,12 +20,7 @@ class CpuActivationBudgetSuite extends AnyFunSuite {
     assert(CpuActivationBudget.passRows(256, 1536) == 5)
   }
 
-  test("attention scores of a chunk fit the budget, and a row too large still gets a chunk of its own") {
-    for (length <- Seq(16, 64, 256, 512)) {
-      val rows = CpuActivationBudget.attentionRows(12, length)
-      assert(rows == 1 || 4L * rows * 12 * length * length <= CpuActivationBudget.BLOCK_BYTES)
-    }
-    assert(CpuActivationBudget.attentionRows(16, 8192) == 1)
+  test("a row too large for the budget still gets a pass of its own") {
     assert(CpuActivationBudget.passRows(100000, 100000) == 1)
   }
 }
