@@ -1,6 +1,7 @@
 package dev.peftembed.encoder;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The one way into DJL's engines, and the place that keeps DJL offline. Without offline mode DJL downloads native
@@ -35,5 +36,15 @@ public final class DjlRuntime {
   public static Engine pytorch() {
     enforceOffline();
     return Engine.getEngine("PyTorch");
+  }
+
+  /**
+   * Sets how many threads libtorch splits each operation over, for the operations the calling thread runs from now
+   * on. Threads that already ran libtorch operations keep their own setting; libtorch gives this one to threads that
+   * run their first operation later.
+   */
+  public static void computeThreads(int threads) {
+    pytorch();
+    JniUtils.setNumThreads(threads);
   }
 }

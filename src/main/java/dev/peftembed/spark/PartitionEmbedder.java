@@ -53,6 +53,10 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
     return new WindowedEmbeddingIterator(rows, window, texts -> {
       if (encoder[0] == null) {
         encoder[0] = encoderFor(task);
+        // libtorch would split every op over all of the executor's cores while Spark runs a task on each of them:
+        // N tasks of N threads thrash, and every op waits at a barrier for its slowest thread. A task computes on the
+        // cores Spark gave it (spark.task.cpus).
+        DjlRuntime.computeThreads(task.cpus());
       }
       return encoder[0].encode(texts);
     }, layout);

@@ -109,4 +109,15 @@ class PeftEmbedderSuite extends AnyFunSuite with LocalSparkSession {
       }
     }
   }
+
+  test("each task computes on the cores Spark gave it (spark.task.cpus), not on every core of the executor") {
+    assert(Runtime.getRuntime.availableProcessors() >= 2, "on one core the check below cannot tell the settings apart")
+    val out = embedder.transform(input(2))
+    // The same task, the same thread: the stage's partition function, then this one, pipelined.
+    val threads = out.mapPartitions((rows: Iterator[Row]) => {
+      rows.foreach(_ => ())
+      Iterator.single(ai.djl.pytorch.jni.JniUtils.getNumThreads)
+    })(org.apache.spark.sql.Encoders.scalaInt).collect().toSeq
+    assert(threads == Seq(1, 1))
+  }
 }
