@@ -99,6 +99,27 @@ class PartitionsSuite extends AnyFunSuite with LocalSparkSession {
     }
   }
 
+  test("progress counts the rows the embedding stage reads from the spread, not the input stage's before it") {
+    val input = textFile("progress")
+    val group = "partitions-suite-progress"
+    // Half the input's rows reach the encoder: a count of the read stage's records would say 120.
+    val half = spark.read.text(input.toString).withColumnRenamed("value", "text").where("text like '%about c%'")
+    val sc = spark.sparkContext
+    val progress = new ProgressReporter(sc, group, 1000, 3600)
+    val (done, executors) = try {
+      sc.setJobGroup(group, "embed", false)
+      try new PeftEmbedder().setModelPath(model.dir.toString).setMaxSeqLength(32).transform(half.repartition(3))
+        .select("embedding").collect()
+      finally sc.clearJobGroup()
+      // Listener events arrive after the job returns; the read stage's 120 would show before the embedding's 80.
+      val deadline = System.currentTimeMillis() + 10000
+      while (progress.rowsDone() < 80 && System.currentTimeMillis() < deadline) Thread.sleep(20)
+      (progress.rowsDone(), progress.executors())
+    } finally progress.close()
+    assert(done == 80, "the rows with 'about c' (cats, code) that went into the encoder")
+    assert(executors == 1, "local mode has one executor, the driver")
+  }
+
   test("a fixed number of partitions is used as given") {
     val input = textFile("fixed")
     val tasks = embedStageTasks(embed(input, input.resolveSibling("out"), Partitions.of(5)))
