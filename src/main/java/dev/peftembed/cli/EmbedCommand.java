@@ -128,7 +128,7 @@ final class EmbedCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--output is required with --input");
       }
       JobSummary summary = EmbedJob.run(session, new EmbedJob.Request(input, format, textCol, idCol, output,
-          outFormat, saveMode, stage, progressSeconds, incremental, keepDeleted));
+          outFormat, saveMode, stage, progressSeconds, incremental, keepDeleted, spark.partitions()));
       System.out.println(summary.toJson());
       return 0;
     });

@@ -105,7 +105,7 @@ final class SimilarCommand implements Callable<Integer> {
     LshOptions lsh = new LshOptions(lshBands, lshHashesPerBand, lshBucketLength == null ? Double.NaN
         : lshBucketLength, seed);
     JoinOptions options = new JoinOptions(idCol, embeddingCol, k, threshold == null ? Double.NaN : threshold,
-        JoinMethod.parse(method), blockRows, broadcastMb << 20, lsh);
+        JoinMethod.parse(method), blockRows, broadcastMb << 20, lsh, spark.partitions());
     SimilarityJob.Request request = new SimilarityJob.Request(left, right,
         inputFormat == null ? null : InputFormat.parse(inputFormat), options, dedup == null ? Double.NaN : dedup,
         output, OutputFormat.parse(outputFormat), EmbedCommand.saveMode(mode));

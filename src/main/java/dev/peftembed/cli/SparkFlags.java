@@ -1,6 +1,7 @@
 package dev.peftembed.cli;
 
 import dev.peftembed.job.DeltaLake;
+import dev.peftembed.job.Partitions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -16,14 +17,29 @@ final class SparkFlags {
   @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "extra Spark configuration, repeatable")
   Map<String, String> sparkConf = new LinkedHashMap<>();
 
+  @Option(names = "--partitions", paramLabel = "auto|N", defaultValue = "auto", description = "partitions the rows "
+      + "are spread over; auto: 3 per task slot, at most " + Partitions.MAX_ROWS + " rows each (default: "
+      + "${DEFAULT-VALUE})")
+  String partitions;
+
   /** Whether the job writes Delta Lake: the session then starts with Delta's extension and catalog. */
   boolean deltaLake;
+
+  /**
+   * @return {@code --partitions}
+   * @throws IllegalArgumentException when it is neither auto nor a positive number
+   */
+  Partitions partitions() {
+    return Partitions.parse(partitions);
+  }
 
   /**
    * Runs {@code job} on the running session if there is one, else on a new one that is stopped afterwards: embedded
    * in a larger application, the session is the host's.
    */
   <T> T withSession(Function<SparkSession, T> job) {
+    // A bad value fails before a session is started for nothing.
+    partitions();
     boolean ownSession = SparkSession.getDefaultSession().isEmpty();
     SparkSession spark = session();
     try {

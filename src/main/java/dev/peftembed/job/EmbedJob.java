@@ -52,12 +52,21 @@ public final class EmbedJob {
    *     ({@link IncrementalEmbed})
    * @param keepDeleted with {@code incremental}, keep output rows whose id is gone from the input instead of
    *     deleting them
+   * @param partitions how many partitions the rows to embed are spread over
    */
   public record Request(String input, InputFormat inputFormat, String textCol, String idCol, String output,
       OutputFormat outputFormat, SaveMode mode, PeftEmbedder stage, long progressSeconds, boolean incremental,
-      boolean keepDeleted) {
+      boolean keepDeleted, Partitions partitions) {
 
-    /** A full (not incremental) run. */
+    /** A run with {@link Partitions#AUTO}. */
+    public Request(String input, InputFormat inputFormat, String textCol, String idCol, String output,
+        OutputFormat outputFormat, SaveMode mode, PeftEmbedder stage, long progressSeconds, boolean incremental,
+        boolean keepDeleted) {
+      this(input, inputFormat, textCol, idCol, output, outputFormat, mode, stage, progressSeconds, incremental,
+          keepDeleted, Partitions.AUTO);
+    }
+
+    /** A full (not incremental) run with {@link Partitions#AUTO}. */
     public Request(String input, InputFormat inputFormat, String textCol, String idCol, String output,
         OutputFormat outputFormat, SaveMode mode, PeftEmbedder stage, long progressSeconds) {
       this(input, inputFormat, textCol, idCol, output, outputFormat, mode, stage, progressSeconds, false, false);
@@ -87,12 +96,15 @@ public final class EmbedJob {
     }
     OutputLocation.refuseExisting(r.output(), r.mode(), hadoop);
     Dataset<Row> table = withId(source, r.idCol(), r.textCol());
-
-    Dataset<Row> embedded = stage.transform(table).select(col(r.idCol()).as("id"), col("embedding"),
-        col("num_tokens"), col("truncated"));
-
+    // Before any job: transform validates the model, adapter and options on the driver. The rows it will embed are
+    // spread once they are counted.
+    stage.transform(table);
     TextKinds kinds = inJobGroup(spark, COUNT_GROUP, "count input rows", () -> TextKinds.of(table, r.textCol()));
     long rowsIn = kinds.rows();
+    // After withId: generated ids come from the input's own order, which the spread does not keep.
+    Dataset<Row> embedded = stage.transform(r.partitions().spread(table, rowsIn)).select(col(r.idCol()).as("id"),
+        col("embedding"), col("num_tokens"), col("truncated"));
+
     Counts before = r.mode() == SaveMode.Append ? Counts.of(spark, r, embedded.schema(), hadoop) : Counts.NONE;
     LOG.info("embedding {} rows of {} ({}) into {} ({}, mode {})", rowsIn, r.input(), format, r.output(),
         r.outputFormat(), r.mode());

@@ -78,8 +78,9 @@ final class IncrementalEmbed {
     if (!exists || r.mode() == SaveMode.Overwrite) {
       LOG.info("{}: {} output, embedding all {} rows", r.output(), exists ? "rebuilding the" : "no", rowsIn);
       TextKinds kinds = textKinds(spark, input);
+      Dataset<Row> rebuilt = outputColumns(stage.transform(r.partitions().spread(input, rowsIn)), embedder);
       Pass written = embedding(spark, r, rowsIn, () -> {
-        EmbedJob.writeVisible(spark, all, r.outputFormat(), r.mode(), r.output());
+        EmbedJob.writeVisible(spark, rebuilt, r.outputFormat(), r.mode(), r.output());
         return EmbedJob.inJobGroup(spark, EmbedJob.VERIFY_GROUP, "count written rows",
             () -> EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema())));
       });
@@ -104,11 +105,13 @@ final class IncrementalEmbed {
         col(ID).equalTo(col(KEY_ID)), "left_outer")
         .where(col(KEY_ID).isNull().or(not(col(HASH).eqNullSafe(col(KEY_HASH)))))
         .select(ID, TEXT, HASH);
-    TextKinds kinds = changes.rowsNew() + changes.rowsChanged() == 0 ? TextKinds.NONE : textKinds(spark, toEmbed);
+    long rowsToEmbed = changes.rowsNew() + changes.rowsChanged();
+    TextKinds kinds = rowsToEmbed == 0 ? TextKinds.NONE : textKinds(spark, toEmbed);
     // Kept for the write after the counting job: the vectors are computed once.
-    Dataset<Row> fresh = embed(stage, toEmbed, embedder).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> fresh = embed(stage, r.partitions().spreadShuffled(toEmbed, rowsToEmbed), embedder)
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Pass embedded = embedding(spark, r, changes.rowsNew() + changes.rowsChanged(), () -> EmbedJob.Counts.of(fresh));
+      Pass embedded = embedding(spark, r, rowsToEmbed, () -> EmbedJob.Counts.of(fresh));
       spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, REWRITE, false);
       if (r.outputFormat() == OutputFormat.DELTA) {
         Dataset<Row> upserts = fresh.withColumn(DELETE, lit(false));

@@ -14,6 +14,7 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.StageInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple4;
@@ -22,13 +23,20 @@ import scala.jdk.javaapi.CollectionConverters;
 /**
  * Rows done, rows per second and ETA of the embedding job, logged a few times a minute.
  *
- * <p>Progress is the number of input records read by the tasks of the job group, which stream rows into the
- * encoder one window at a time: finished tasks report it at their end, running tasks in executor heartbeats. It
- * also records which executors ran those tasks.
+ * <p>Progress is the number of records read, from input files or from a shuffle, by the tasks of the job group's
+ * embedding stages, which stream rows into the encoder one window at a time: finished tasks report it at their end,
+ * running tasks in executor heartbeats. A stage embeds when it runs the {@code mapPartitions} of {@link
+ * dev.peftembed.spark.PeftEmbedder#transform} (an RDD made by
+ * Spark SQL's MapPartitions operator); the others (reading the input before it is spread over partitions, the sides
+ * of a join, aggregating counts) embed nothing and are not counted. It also records which executors ran the
+ * embedding tasks.
  */
 public final class ProgressReporter extends SparkListener implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProgressReporter.class);
-  private static final String RECORDS_READ = "internal.metrics.input.recordsRead";
+  /** The Spark SQL operator that {@code Dataset.mapPartitions}, which {@code PeftEmbedder.transform} uses, runs as. */
+  private static final String EMBEDDING_OPERATOR = "MapPartitions";
+  private static final Set<String> RECORDS_READ = Set.of("internal.metrics.input.recordsRead",
+      "internal.metrics.shuffle.read.recordsRead");
 
   private final SparkContext sc;
   private final String jobGroup;
@@ -36,7 +44,8 @@ public final class ProgressReporter extends SparkListener implements AutoCloseab
   private final long startNanos = System.nanoTime();
   private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
   private final Set<String> executors = ConcurrentHashMap.newKeySet();
-  private final Map<Long, Long> runningTaskRows = new ConcurrentHashMap<>();
+  /** Per running task, its latest value of each {@link #RECORDS_READ} metric. */
+  private final Map<Long, Map<String, Long>> runningTaskRows = new ConcurrentHashMap<>();
   private final AtomicLong finishedRows = new AtomicLong();
   private final ScheduledExecutorService ticker;
 
@@ -63,10 +72,17 @@ public final class ProgressReporter extends SparkListener implements AutoCloseab
   public void onJobStart(SparkListenerJobStart jobStart) {
     String group = jobStart.properties() == null ? null : jobStart.properties().getProperty("spark.jobGroup.id");
     if (jobGroup.equals(group)) {
-      for (Object id : CollectionConverters.asJava(jobStart.stageIds())) {
-        stages.add((Integer) id);
+      for (StageInfo stage : CollectionConverters.asJava(jobStart.stageInfos())) {
+        if (embeds(stage)) {
+          stages.add(stage.stageId());
+        }
       }
     }
+  }
+
+  private static boolean embeds(StageInfo stage) {
+    return CollectionConverters.asJava(stage.rddInfos()).stream()
+        .anyMatch(rdd -> rdd.scope().isDefined() && EMBEDDING_OPERATOR.equals(rdd.scope().get().name()));
   }
 
   @Override
@@ -76,7 +92,8 @@ public final class ProgressReporter extends SparkListener implements AutoCloseab
     }
     runningTaskRows.remove(taskEnd.taskInfo().taskId());
     if (taskEnd.taskInfo().successful() && taskEnd.taskMetrics() != null) {
-      finishedRows.addAndGet(taskEnd.taskMetrics().inputMetrics().recordsRead());
+      finishedRows.addAndGet(taskEnd.taskMetrics().inputMetrics().recordsRead()
+          + taskEnd.taskMetrics().shuffleReadMetrics().recordsRead());
       executors.add(taskEnd.taskInfo().executorId());
     }
   }
@@ -89,8 +106,9 @@ public final class ProgressReporter extends SparkListener implements AutoCloseab
         continue;
       }
       for (AccumulableInfo info : CollectionConverters.asJava(task._4())) {
-        if (info.name().isDefined() && RECORDS_READ.equals(info.name().get()) && info.update().isDefined()) {
-          runningTaskRows.put((Long) task._1(), ((Number) info.update().get()).longValue());
+        if (info.name().isDefined() && RECORDS_READ.contains(info.name().get()) && info.update().isDefined()) {
+          runningTaskRows.computeIfAbsent((Long) task._1(), id -> new ConcurrentHashMap<>())
+              .put(info.name().get(), ((Number) info.update().get()).longValue());
         }
       }
     }
@@ -98,7 +116,8 @@ public final class ProgressReporter extends SparkListener implements AutoCloseab
 
   /** @return rows read into the encoder so far */
   public long rowsDone() {
-    long running = runningTaskRows.values().stream().mapToLong(Long::longValue).sum();
+    long running = runningTaskRows.values().stream()
+        .mapToLong(metrics -> metrics.values().stream().mapToLong(Long::longValue).sum()).sum();
     return Math.min(totalRows, finishedRows.get() + running);
   }
 

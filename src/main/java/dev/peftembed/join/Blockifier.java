@@ -11,8 +11,8 @@ import org.apache.spark.sql.Row;
 /**
  * Cuts a table's rows into {@link VectorBlock}s of at most {@code blockRows} unit vectors, leaving out the vectors
  * without a direction. A partition yields its blocks one at a time, so a task holds one block, never a table.
- * Partitions are only rearranged when they would leave cores idle (then spread by a round-robin shuffle) or make
- * blocks needlessly small (then coalesced, without a shuffle).
+ * Unless the user fixed their number, partitions are only rearranged when they would leave task slots idle (then
+ * spread by a round-robin shuffle) or make blocks needlessly small (then coalesced, without a shuffle).
  */
 final class Blockifier {
   /** Below this, a block's matrix product no longer pays for its call overhead. */
@@ -24,13 +24,19 @@ final class Blockifier {
    * @param table columns id and vector, vectors of one length
    * @param rows how many usable rows there are
    * @param parallelism partitions wanted for the tasks that stream these blocks (1 when they are collected)
+   * @param fixed whether {@code parallelism} is the user's number, kept exactly, rather than a target that the rows
+   *     and block sizes bound
    */
-  static JavaRDD<VectorBlock> blocks(Dataset<Row> table, long rows, int blockRows, int parallelism) {
-    int wanted = (int) Math.max(1, Math.min(parallelism, (rows + MIN_BLOCK_ROWS - 1) / MIN_BLOCK_ROWS));
-    int most = (int) Math.max(wanted, Math.min(Integer.MAX_VALUE, (rows + blockRows - 1) / blockRows));
+  static JavaRDD<VectorBlock> blocks(Dataset<Row> table, long rows, int blockRows, int parallelism, boolean fixed) {
     int current = table.javaRDD().getNumPartitions();
-    Dataset<Row> spread = current < wanted ? table.repartition(wanted)
-        : current > most ? table.coalesce(most) : table;
+    Dataset<Row> spread;
+    if (fixed) {
+      spread = current == parallelism ? table : table.repartition(parallelism);
+    } else {
+      int wanted = (int) Math.max(1, Math.min(parallelism, (rows + MIN_BLOCK_ROWS - 1) / MIN_BLOCK_ROWS));
+      int most = (int) Math.max(wanted, Math.min(Integer.MAX_VALUE, (rows + blockRows - 1) / blockRows));
+      spread = current < wanted ? table.repartition(wanted) : current > most ? table.coalesce(most) : table;
+    }
     return spread.javaRDD().mapPartitionsWithIndex((index, it) -> new BlockIterator(index, it, blockRows), true);
   }
 

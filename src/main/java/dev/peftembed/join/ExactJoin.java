@@ -1,5 +1,6 @@
 package dev.peftembed.join;
 
+import dev.peftembed.job.Partitions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -54,12 +55,17 @@ final class ExactJoin {
     LOG.info(String.format(Locale.ROOT, "exact join: %,d x %,d rows of dimension %d, %s; right side %.1f MiB: %s",
         ls.vectors(), rs.vectors(), rs.dimension(), selection(options), rightBytes / 1048576.0,
         broadcast ? "broadcast" : "cross-joined block pairs"));
-    // Left blocks are streamed by parallel tasks; broadcast right blocks are collected, so their layout is moot.
-    int parallelism = jsc.defaultParallelism();
+    // Left blocks are streamed by parallel tasks, in several waves so that a slow one does not hold the join.
+    // Broadcast right blocks are collected, so their layout is moot; cross-joined ones are met by every left
+    // partition, so one per slot keeps the pairs' tasks few.
+    int slots = Partitions.slots(spark.sparkContext());
+    Partitions partitions = options.partitions();
     JavaRDD<VectorBlock> leftBlocks = Blockifier.blocks(left.rowsWithVector(), ls.vectors(), options.blockRows(),
-        parallelism);
+        partitions.isAuto() ? slots * Partitions.WAVES : partitions.count(), !partitions.isAuto());
     JavaRDD<VectorBlock> rightBlocks = sameTable ? leftBlocks
-        : Blockifier.blocks(right.rowsWithVector(), rs.vectors(), options.blockRows(), broadcast ? 1 : parallelism);
+        : Blockifier.blocks(right.rowsWithVector(), rs.vectors(), options.blockRows(), broadcast ? 1 : slots, false);
+    LOG.info("exact join: left side in {} partitions for {} task slots (--partitions {})",
+        leftBlocks.getNumPartitions(), slots, partitions);
 
     JavaRDD<Row> rows = broadcast
         ? broadcastJoin(jsc, leftBlocks, rightBlocks, self, options, cleanup)

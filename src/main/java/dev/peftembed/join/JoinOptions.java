@@ -1,5 +1,7 @@
 package dev.peftembed.join;
 
+import dev.peftembed.job.Partitions;
+
 /**
  * What a similarity join selects and how it computes it. Immutable; start from {@link #defaults()}.
  *
@@ -13,9 +15,12 @@ package dev.peftembed.join;
  * @param broadcastBytes the exact join broadcasts the right side when its vectors take at most this many bytes, and
  *     cross-joins block pairs otherwise
  * @param lsh the hash family of the LSH method
+ * @param partitions the partitions of the left side's blocks (exact) or of the bucket shuffles (LSH); auto gives
+ *     {@link Partitions#WAVES} tasks per task slot, with blocks of at least 256 rows (exact) or shuffle partitions
+ *     of at most 64 MiB (LSH)
  */
 public record JoinOptions(String idCol, String embeddingCol, int k, double threshold, JoinMethod method,
-    int blockRows, long broadcastBytes, LshOptions lsh) {
+    int blockRows, long broadcastBytes, LshOptions lsh, Partitions partitions) {
 
   /**
    * 128 MiB: about 87k vectors of 384 floats. The driver collects the right side before broadcasting it, and each
@@ -42,15 +47,15 @@ public record JoinOptions(String idCol, String embeddingCol, int k, double thres
     if (broadcastBytes < 0) {
       throw new IllegalArgumentException("the broadcast limit must not be negative, got " + broadcastBytes);
     }
-    if (method == null || lsh == null) {
-      throw new IllegalArgumentException("method and LSH options must be set");
+    if (method == null || lsh == null || partitions == null) {
+      throw new IllegalArgumentException("method, LSH options and partitions must be set");
     }
   }
 
-  /** Columns id and embedding, no selection yet, exact, 2048-row blocks, 128 MiB broadcast limit. */
+  /** Columns id and embedding, no selection yet, exact, 2048-row blocks, 128 MiB broadcast limit, auto partitions. */
   public static JoinOptions defaults() {
     return new JoinOptions("id", "embedding", 0, Double.NaN, JoinMethod.EXACT, DEFAULT_BLOCK_ROWS,
-        DEFAULT_BROADCAST_BYTES, LshOptions.defaults());
+        DEFAULT_BROADCAST_BYTES, LshOptions.defaults(), Partitions.AUTO);
   }
 
   /** @return whether a cosine threshold is set */
@@ -71,37 +76,41 @@ public record JoinOptions(String idCol, String embeddingCol, int k, double thres
   }
 
   public JoinOptions withIdCol(String value) {
-    return new JoinOptions(value, embeddingCol, k, threshold, method, blockRows, broadcastBytes, lsh);
+    return new JoinOptions(value, embeddingCol, k, threshold, method, blockRows, broadcastBytes, lsh, partitions);
   }
 
   public JoinOptions withEmbeddingCol(String value) {
-    return new JoinOptions(idCol, value, k, threshold, method, blockRows, broadcastBytes, lsh);
+    return new JoinOptions(idCol, value, k, threshold, method, blockRows, broadcastBytes, lsh, partitions);
   }
 
   /** @param value most matches per left row, or 0 for no limit */
   public JoinOptions withK(int value) {
-    return new JoinOptions(idCol, embeddingCol, value, threshold, method, blockRows, broadcastBytes, lsh);
+    return new JoinOptions(idCol, embeddingCol, value, threshold, method, blockRows, broadcastBytes, lsh, partitions);
   }
 
   /** @param value least cosine similarity, or {@code NaN} for none */
   public JoinOptions withThreshold(double value) {
-    return new JoinOptions(idCol, embeddingCol, k, value, method, blockRows, broadcastBytes, lsh);
+    return new JoinOptions(idCol, embeddingCol, k, value, method, blockRows, broadcastBytes, lsh, partitions);
   }
 
   public JoinOptions withMethod(JoinMethod value) {
-    return new JoinOptions(idCol, embeddingCol, k, threshold, value, blockRows, broadcastBytes, lsh);
+    return new JoinOptions(idCol, embeddingCol, k, threshold, value, blockRows, broadcastBytes, lsh, partitions);
   }
 
   public JoinOptions withBlockRows(int value) {
-    return new JoinOptions(idCol, embeddingCol, k, threshold, method, value, broadcastBytes, lsh);
+    return new JoinOptions(idCol, embeddingCol, k, threshold, method, value, broadcastBytes, lsh, partitions);
   }
 
   /** @param value 0 always cross-joins block pairs; {@link Long#MAX_VALUE} always broadcasts */
   public JoinOptions withBroadcastBytes(long value) {
-    return new JoinOptions(idCol, embeddingCol, k, threshold, method, blockRows, value, lsh);
+    return new JoinOptions(idCol, embeddingCol, k, threshold, method, blockRows, value, lsh, partitions);
   }
 
   public JoinOptions withLsh(LshOptions value) {
-    return new JoinOptions(idCol, embeddingCol, k, threshold, method, blockRows, broadcastBytes, value);
+    return new JoinOptions(idCol, embeddingCol, k, threshold, method, blockRows, broadcastBytes, value, partitions);
+  }
+
+  public JoinOptions withPartitions(Partitions value) {
+    return new JoinOptions(idCol, embeddingCol, k, threshold, method, blockRows, broadcastBytes, lsh, value);
   }
 }

@@ -1,12 +1,12 @@
 package dev.peftembed.join;
 
+import dev.peftembed.job.Partitions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -50,11 +50,13 @@ final class LshJoin {
         + "length %.4g", ls.vectors(), rs.vectors(), dim, options.lsh().bands(), options.lsh().hashesPerBand(),
         bucketLength));
     LshHasher hasher = new LshHasher(left, options.lsh(), bucketLength);
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     long entryBytes = 4L * dim + 8L * options.lsh().bands() + 64;
     long entries = (self ? ls.vectors() : ls.vectors() + rs.vectors()) * options.lsh().bands();
-    int partitions = (int) Math.max(jsc.defaultParallelism(),
-        Math.min(Integer.MAX_VALUE, entries * entryBytes / PARTITION_BYTES + 1));
+    int partitions = options.partitions().isAuto()
+        ? (int) Math.max((long) Partitions.slots(spark.sparkContext()) * Partitions.WAVES,
+            Math.min(Integer.MAX_VALUE, entries * entryBytes / PARTITION_BYTES + 1))
+        : options.partitions().count();
+    LOG.info("LSH join: {} shuffle partitions (--partitions {})", partitions, options.partitions());
 
     float minScore = JoinOutput.minScore(options);
     JavaPairRDD<Long, LshBucket.Entry> leftEntries = entries(hasher.members(left));

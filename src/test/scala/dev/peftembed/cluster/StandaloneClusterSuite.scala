@@ -19,15 +19,15 @@ import scala.util.Using
 object ClusterTest extends Tag("dev.peftembed.cluster.ClusterTest")
 
 /**
- * The job as a cluster user runs it: `scripts/cluster up` starts a Master and two one-core Workers from the Maven
- * jars, and `scripts/peft-embed embed --master spark://...` submits the app jar to them through SparkSubmit. Only
- * `mvn verify` runs it (about two minutes); `mvn verify -Dsuites=dev.peftembed.cluster.StandaloneClusterSuite` runs it
+ * The jobs as a cluster user runs them: `scripts/cluster up` starts a Master and two one-core Workers from the Maven
+ * jars, and `scripts/peft-embed embed --master spark://...` (then `similar` on its output) submits the app jar to them
+ * through SparkSubmit. Only `mvn verify` runs it (about three minutes); `mvn verify -Dsuites=dev.peftembed.cluster.StandaloneClusterSuite` runs it
  * with only its integration-test neighbour, NotebooksSuite. Scripts' output and the cluster's logs stay under
  * target/cluster-it.
  */
 class StandaloneClusterSuite extends AnyFunSuite with BeforeAndAfterAll {
   private val rows = 20000
-  private val inputFiles = 4
+  private val k = 3
   private val root = Path.of(sys.props("user.dir"))
   private val work = root.resolve("target").resolve("cluster-it")
   private val json = new ObjectMapper()
@@ -63,15 +63,12 @@ class StandaloneClusterSuite extends AnyFunSuite with BeforeAndAfterAll {
     }
     val dir = work.resolve("input")
     Files.createDirectories(dir)
-    // Several files, so that the job has a task for each executor; one small file would be a single split.
-    (0 until inputFiles).foreach { f =>
-      val lines = (f * rows / inputFiles until (f + 1) * rows / inputFiles).map { i =>
-        val text = samples(i % samples.size).split(' ').take(6).mkString(" ") + s" (row $i)"
-        json.writeValueAsString(Map[String, Any]("id" -> i, "text" -> text).asJava)
-      }
-      Files.write(dir.resolve(s"part-$f.jsonl"), lines.asJava, UTF_8)
+    // One file, a single input split: the job itself must spread it over both executors.
+    val lines = (0 until rows).map { i =>
+      val text = samples(i % samples.size).split(' ').take(6).mkString(" ") + s" (row $i)"
+      json.writeValueAsString(Map[String, Any]("id" -> i, "text" -> text).asJava)
     }
-    dir
+    Files.write(dir.resolve("corpus.jsonl"), lines.asJava, UTF_8)
   }
 
   private def deleteTree(dir: Path): Unit = if (Files.exists(dir)) {
@@ -97,9 +94,11 @@ class StandaloneClusterSuite extends AnyFunSuite with BeforeAndAfterAll {
     } finally super.afterAll()
   }
 
-  test(s"a $rows-row job on 2 workers: every row exactly once, the model loaded once per executor", ClusterTest) {
+  test(s"a $rows-row file on 2 workers: every row exactly once, the model loaded once per executor; then similar",
+      ClusterTest) {
     deleteTree(work.resolve("input"))
     deleteTree(work.resolve("embeddings"))
+    deleteTree(work.resolve("similar"))
     val input = writeInput()
     val output = work.resolve("embeddings")
 
@@ -111,9 +110,7 @@ class StandaloneClusterSuite extends AnyFunSuite with BeforeAndAfterAll {
     info(f"cluster up in ${(System.nanoTime() - upStart) / 1e9}%.1f s: $master")
 
     val (code, out) = script("peft-embed", 600, "embed", "--master", master, "--input", input.toString,
-      "--input-format", "jsonl", "--output", output.toString, "--output-format", "parquet", "--max-seq-length", "32",
-      // Wait for both executors before the first job: otherwise the first to register may take every task.
-      "--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0")
+      "--input-format", "jsonl", "--output", output.toString, "--output-format", "parquet", "--max-seq-length", "32")
     assert(code == 0, "scripts/peft-embed embed failed")
     val summary = json.readTree(out.last)
     info(s"summary: ${out.last}")
@@ -131,5 +128,18 @@ class StandaloneClusterSuite extends AnyFunSuite with BeforeAndAfterAll {
     val ids = written.select("id").collect().map(_.getLong(0))
     assert(ids.toSet == (0L until rows).toSet, "ids as a set")
     assert(ids.sorted.toSeq == (0L until rows), "ids as a multiset: none twice")
+
+    // A cluster master sends similar through SparkSubmit too; run in a plain JVM it would be refused.
+    val similar = work.resolve("similar")
+    val (simCode, simOut) = script("peft-embed", 300, "similar", "--master", master, "--left", output.toString,
+      "--k", k.toString, "--output", similar.toString)
+    assert(simCode == 0, "scripts/peft-embed similar failed")
+    info(s"similar summary: ${simOut.last}")
+    val simSummary = json.readTree(simOut.last)
+    assert(simSummary.get("left_rows").asLong == rows && simSummary.get("right_rows").asLong == rows)
+    assert(simSummary.get("pairs").asLong == rows.toLong * k)
+    val pairs = LocalSpark.session.read.parquet(similar.toString)
+    assert(pairs.where(col("left_id") === col("right_id")).count() == 0, "a self-join never pairs a row with itself")
+    assert(pairs.select("left_id").distinct().count() == rows, "every row has its neighbours")
   }
 }
