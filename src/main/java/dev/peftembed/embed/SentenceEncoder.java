@@ -90,7 +90,7 @@ public final class SentenceEncoder implements AutoCloseable {
    * graph that does not match its directory's description (inputs, output, width, M) fails now, in one line.
    */
   public static SentenceEncoder load(EncoderPlan plan) {
-    DjlRuntime.enforceOffline();
+    DjlRuntime.prepare();
     long start = System.nanoTime();
     Device device = plan.options().device().resolve();
     DataType dtype = plan.options().dtype() == Precision.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32;
