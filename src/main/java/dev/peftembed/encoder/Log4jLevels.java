@@ -14,18 +14,17 @@ final class Log4jLevels {
   private Log4jLevels() {}
 
   /**
+   * Raises {@code logger} to ERROR when the configuration leaves it to the root logger: a level the application set
+   * for it or for a parent wins.
+   *
    * @param logger a logger name
-   * @return whether it was raised: only when no logger config of the configuration applies to it but the root's
    */
-  static boolean raiseToErrorUnlessConfigured(String logger) {
-    if (!(LogManager.getContext(false) instanceof LoggerContext context)) {
-      return false;
+  static void raiseToErrorUnlessConfigured(String logger) {
+    if (LogManager.getContext(false) instanceof LoggerContext context) {
+      Configuration config = context.getConfiguration();
+      if (config.getLoggerConfig(logger).equals(config.getRootLogger())) {
+        Configurator.setLevel(logger, Level.ERROR);
+      }
     }
-    Configuration config = context.getConfiguration();
-    if (!config.getLoggerConfig(logger).equals(config.getRootLogger())) {
-      return false;
-    }
-    Configurator.setLevel(logger, Level.ERROR);
-    return true;
   }
 }

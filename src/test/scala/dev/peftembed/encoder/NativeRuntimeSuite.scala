@@ -24,30 +24,38 @@ class NativeRuntimeSuite extends AnyFunSuite {
     assert(NativeCache.djlCacheDir(null, "/mine", home) == null)
   }
 
-  test("a plain JVM that loads the engine unpacks libtorch under the cache home, and its CUDA probe is quiet") {
+  /** Output of a plain JVM that runs [[EngineStart]] under the given log4j 2 configuration lines. */
+  private def engineStart(name: String, extraLogging: Seq[String]): Seq[String] = {
     val scratch = Files.createDirectories(Path.of("target", "native-runtime"))
     // No CudaUtils logger here, unlike conf/log4j2.properties: what an application's own configuration looks like.
-    val log4j = Files.writeString(scratch.resolve("log4j2.properties"), Seq(
+    val log4j = Files.writeString(scratch.resolve(s"$name.properties"), (Seq(
       "appender.console.type = Console", "appender.console.name = console", "appender.console.target = SYSTEM_ERR",
       "appender.console.layout.type = PatternLayout", "appender.console.layout.pattern = %p %c{1}: %m%n",
-      "rootLogger.level = warn", "rootLogger.appenderRef.console.ref = console").mkString("\n"))
-    val home = CacheHome.get()
+      "rootLogger.level = warn", "rootLogger.appenderRef.console.ref = console") ++ extraLogging).mkString("\n"))
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString
-    val builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), s"-Dpeftembed.home=$home",
-      s"-Dlog4j2.configurationFile=$log4j", classOf[EngineStart].getName)
+    val builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+      s"-Dpeftembed.home=${CacheHome.get()}", s"-Dlog4j2.configurationFile=$log4j", classOf[EngineStart].getName)
     builder.environment().remove(NativeCache.DJL_CACHE_DIR)
     builder.environment().remove(CacheHome.ENV)
     builder.redirectErrorStream(true)
     val process = builder.start()
     val output = new String(process.getInputStream.readAllBytes())
     assert(process.waitFor(120, TimeUnit.SECONDS) && process.exitValue() == 0, output)
-    val lines = output.linesIterator.toSeq
+    output.linesIterator.toSeq
+  }
+
+  private val gpuDriver = Files.exists(Path.of("/proc/driver/nvidia"))
+
+  test("a plain JVM that loads the engine unpacks libtorch under the cache home, and its CUDA probe is quiet") {
+    val lines = engineStart("plain", Nil)
+    val output = lines.mkString("\n")
+    val home = CacheHome.get()
     assert(lines.contains(s"djl cache: $home/djl"), output)
     assert(lines.exists(_.startsWith(s"libtorch: $home/djl/pytorch/")), output)
 
     val probeWarnings = lines.filter(_.contains("Failed to detect GPU count"))
     val marker = lines.indexOf("preparing")
-    if (Files.exists(Path.of("/proc/driver/nvidia"))) {
+    if (gpuDriver) {
       assert(lines.contains("probe warns: true"), "with a GPU driver the probe's warnings mean something")
     } else {
       assert(lines.contains("probe warns: false"), output)
@@ -58,6 +66,11 @@ class NativeRuntimeSuite extends AnyFunSuite {
         info(s"before prepare() the probe warned ${probeWarnings.size} time(s); after it, never")
       }
     }
+  }
+
+  test("a level the application's logging sets for DJL wins over the quiet probe") {
+    val lines = engineStart("djl-at-warn", Seq("logger.djl.name = ai.djl", "logger.djl.level = warn"))
+    assert(lines.contains("probe warns: true"), lines.mkString("\n"))
   }
 }
 
