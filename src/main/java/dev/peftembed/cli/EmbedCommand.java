@@ -48,10 +48,6 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT adapter directory")
   String adapter;
 
-  @Option(names = "--virtual-tokens", defaultValue = "include", description = "include or exclude (default: "
-      + "${DEFAULT-VALUE})")
-  String virtualTokens;
-
   @Option(names = "--output", paramLabel = "PATH", description = "where to write (demo default: "
       + "$PEFT_EMBED_HOME/demo/embeddings, replaced on each demo run)")
   String output;
@@ -72,21 +68,8 @@ final class EmbedCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE})")
   String mode;
 
-  @Option(names = "--batch-size", defaultValue = "64", description = "most rows per forward pass")
-  int batchSize;
-
-  @Option(names = "--max-batch-tokens", defaultValue = "16384", description = "most padded positions per pass")
-  int maxBatchTokens;
-
-  @Option(names = "--max-seq-length", defaultValue = "0", description = "real-token limit below the model's (0: "
-      + "the model's)")
-  int maxSeqLength;
-
-  @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu (default: ${DEFAULT-VALUE})")
-  String device;
-
-  @Option(names = "--dtype", defaultValue = "float32", description = "float32, or float16 on GPU")
-  String dtype;
+  @Mixin
+  EncodingFlags encoding = new EncodingFlags();
 
   @Option(names = "--progress-seconds", defaultValue = "15", description = "how often to log progress")
   long progressSeconds;
@@ -104,12 +87,7 @@ final class EmbedCommand implements Callable<Integer> {
     PeftEmbedder stage = new PeftEmbedder()
         .setModelPath(model == null ? "" : model)
         .setAdapterPath(adapter == null ? "" : adapter)
-        .setVirtualTokens(virtualTokens.toLowerCase(Locale.ROOT))
-        .setBatchSize(batchSize)
-        .setMaxBatchTokens(maxBatchTokens)
-        .setMaxSeqLength(maxSeqLength)
-        .setDevice(device)
-        .setDtype(dtype);
+        .setEncoderOptions(encoding.options());
     InputFormat format = inputFormat == null ? null : InputFormat.parse(inputFormat);
     OutputFormat outFormat = OutputFormat.parse(outputFormat);
     SaveMode saveMode = saveMode(mode);

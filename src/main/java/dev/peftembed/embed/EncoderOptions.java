@@ -5,19 +5,19 @@ import java.io.Serializable;
 
 /**
  * How to encode: everything that is not read from the model or adapter directories. Immutable; the {@code with*}
- * methods return modified copies.
+ * methods return modified copies. The defaults are {@link EncoderDefaults}'s.
  *
  * @param virtualTokens whether prompt-tuning virtual tokens take part in pooling
  * @param batchSize the most rows per forward pass
  * @param maxBatchTokens the most padded positions per forward pass
  * @param maxSeqLength a real-token limit below the model's own, or {@code null}
- * @param prompt a literal text prompt to prepend, or {@code null}
+ * @param prompt a literal text prompt to prepend ({@code ""}: none at all), or {@code null} for the model's default
  * @param promptName a prompt of {@code config_sentence_transformers.json} to prepend, or {@code null}
- * @param normalize {@code null} follows the model's Normalize module; true forces unit vectors at the very end
- *     (after truncation); false skips the Normalize module
+ * @param normalize whether to follow the model's Normalize module, force unit vectors at the very end (after
+ *     truncation), or skip the module
  * @param truncateDim keep only the first dimensions (Matryoshka), or {@code null}
- * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
- * @param dtype {@code float32}, or {@code float16} on GPU
+ * @param device where the model runs
+ * @param dtype the model's precision
  */
 public record EncoderOptions(
     VirtualTokenPolicy virtualTokens,
@@ -26,41 +26,72 @@ public record EncoderOptions(
     Integer maxSeqLength,
     String prompt,
     String promptName,
-    Boolean normalize,
+    Normalization normalize,
     Integer truncateDim,
-    String device,
-    String dtype) implements Serializable {
+    DeviceChoice device,
+    Precision dtype) implements Serializable {
 
-  /** The defaults: include virtual tokens, 64 rows or 16384 positions per batch, the model's own settings. */
+  /** The smallest batch size. */
+  public static final int MIN_BATCH_SIZE = 1;
+
+  /** The smallest token budget per batch. */
+  public static final int MIN_BATCH_TOKENS = 1;
+
+  /** The smallest real-token limit: [CLS] and [SEP]. */
+  public static final int MIN_SEQ_LENGTH = 2;
+
+  /** The fewest dimensions to keep. */
+  public static final int MIN_TRUNCATE_DIM = 1;
+
+  /** @return the defaults of {@link EncoderDefaults}: the model's own settings, 64 rows or 16384 positions a batch */
   public static EncoderOptions defaults() {
-    return new EncoderOptions(VirtualTokenPolicy.INCLUDE, 64, 16384, null, null, null, null, null, "auto", "float32");
+    return new EncoderOptions(VirtualTokenPolicy.parse(EncoderDefaults.VIRTUAL_TOKENS),
+        Integer.parseInt(EncoderDefaults.BATCH_SIZE), Integer.parseInt(EncoderDefaults.MAX_BATCH_TOKENS),
+        noneIfZero(Integer.parseInt(EncoderDefaults.MAX_SEQ_LENGTH)), null, null,
+        Normalization.parse(EncoderDefaults.NORMALIZE), noneIfZero(Integer.parseInt(EncoderDefaults.TRUNCATE_DIM)),
+        DeviceChoice.parse(EncoderDefaults.DEVICE), Precision.parse(EncoderDefaults.DTYPE));
   }
 
   /** Checks ranges, so that a bad option fails before any model is loaded. */
   public EncoderOptions {
     if (virtualTokens == null) {
-      throw new IllegalArgumentException("virtual tokens policy is required (include or exclude)");
+      throw new IllegalArgumentException("virtual tokens policy must be " + VirtualTokenPolicy.ALLOWED);
     }
-    if (batchSize < 1) {
-      throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+    if (batchSize < MIN_BATCH_SIZE) {
+      throw new IllegalArgumentException("batch size must be at least " + MIN_BATCH_SIZE + ", got " + batchSize);
     }
-    if (maxBatchTokens < 1) {
-      throw new IllegalArgumentException("max batch tokens must be at least 1, got " + maxBatchTokens);
+    if (maxBatchTokens < MIN_BATCH_TOKENS) {
+      throw new IllegalArgumentException("max batch tokens must be at least " + MIN_BATCH_TOKENS + ", got "
+          + maxBatchTokens);
     }
-    if (maxSeqLength != null && maxSeqLength < 2) {
-      throw new IllegalArgumentException("max sequence length must be at least 2 ([CLS] and [SEP]), got "
-          + maxSeqLength);
+    if (maxSeqLength != null && maxSeqLength < MIN_SEQ_LENGTH) {
+      throw new IllegalArgumentException("max sequence length must be at least " + MIN_SEQ_LENGTH
+          + " ([CLS] and [SEP]), got " + maxSeqLength);
     }
-    if (truncateDim != null && truncateDim < 1) {
-      throw new IllegalArgumentException("truncate dim must be at least 1, got " + truncateDim);
+    if (truncateDim != null && truncateDim < MIN_TRUNCATE_DIM) {
+      throw new IllegalArgumentException("truncate dim must be at least " + MIN_TRUNCATE_DIM + ", got "
+          + truncateDim);
     }
     if (prompt != null && promptName != null) {
       throw new IllegalArgumentException("give either a prompt or a prompt name, not both");
     }
-    if (!"float32".equals(dtype) && !"float16".equals(dtype)) {
-      throw new IllegalArgumentException("dtype must be float32 or float16, got \"" + dtype + "\"");
+    if (normalize == null) {
+      throw new IllegalArgumentException("normalize must be " + Normalization.ALLOWED);
     }
-    DeviceChoice.parse(device);
+    if (device == null) {
+      throw new IllegalArgumentException("device must be " + DeviceChoice.ALLOWED);
+    }
+    if (dtype == null) {
+      throw new IllegalArgumentException("dtype must be " + Precision.ALLOWED);
+    }
+  }
+
+  /**
+   * @param value a limit where 0 means "none", as the command line and the Spark stage write it
+   * @return the limit, or {@code null} for 0
+   */
+  public static Integer noneIfZero(int value) {
+    return value == 0 ? null : value;
   }
 
   /** @return a copy with another virtual-token policy */
@@ -87,15 +118,25 @@ public record EncoderOptions(
         truncateDim, device, dtype);
   }
 
-  /** @return a copy with other output post-processing */
-  public EncoderOptions withOutput(Boolean normalizeOverride, Integer dims) {
+  /** @return a copy with other output post-processing ({@code dims} {@code null}: every dimension) */
+  public EncoderOptions withOutput(Normalization normalization, Integer dims) {
     return new EncoderOptions(virtualTokens, batchSize, maxBatchTokens, maxSeqLength, prompt, promptName,
-        normalizeOverride, dims, device, dtype);
+        normalization, dims, device, dtype);
   }
 
-  /** @return a copy for another device and dtype */
-  public EncoderOptions withDevice(String deviceName, String dtypeName) {
+  /** @return a copy for another device and precision */
+  public EncoderOptions withDevice(DeviceChoice where, Precision precision) {
     return new EncoderOptions(virtualTokens, batchSize, maxBatchTokens, maxSeqLength, prompt, promptName, normalize,
-        truncateDim, deviceName, dtypeName);
+        truncateDim, where, precision);
+  }
+
+  /**
+   * @param where {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}, as the command line spells it
+   * @param precision {@code float32} or {@code float16}
+   * @return a copy for another device and precision
+   * @throws IllegalArgumentException naming the accepted values
+   */
+  public EncoderOptions withDevice(String where, String precision) {
+    return withDevice(DeviceChoice.parse(where), Precision.parse(precision));
   }
 }

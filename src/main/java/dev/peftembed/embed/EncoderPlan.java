@@ -97,7 +97,7 @@ public record EncoderPlan(
           + model.torchScript().modelFile() + " (a graph already holds its prompt); to declare the graph's virtual "
           + "tokens, put adapter_config.json into the model directory instead");
     }
-    if ("float16".equals(options.dtype())) {
+    if (options.dtype() == Precision.FLOAT16) {
       throw new IllegalArgumentException("dtype float16 is not available for the TorchScript model "
           + model.torchScript().modelFile() + ": a graph runs in the precision it was exported in; trace a "
           + "half-precision model (model.half() on the GPU) and run it with dtype float32");

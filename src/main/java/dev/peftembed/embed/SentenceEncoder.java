@@ -90,10 +90,10 @@ public final class SentenceEncoder implements AutoCloseable {
    * graph that does not match its directory's description (inputs, output, width, M) fails now, in one line.
    */
   public static SentenceEncoder load(EncoderPlan plan) {
-    DjlRuntime.enforceOffline();
+    DjlRuntime.prepare();
     long start = System.nanoTime();
-    Device device = DeviceChoice.parse(plan.options().device()).resolve();
-    DataType dtype = "float16".equals(plan.options().dtype()) ? DataType.FLOAT16 : DataType.FLOAT32;
+    Device device = plan.options().device().resolve();
+    DataType dtype = plan.options().dtype() == Precision.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32;
     if (dtype == DataType.FLOAT16 && !device.isGpu()) {
       throw new IllegalArgumentException("dtype float16 needs a GPU; the model would run on " + device
           + " (use float32 there)");
@@ -350,12 +350,12 @@ public final class SentenceEncoder implements AutoCloseable {
 
   private NDArray applyOutputStages(NDArray pooled) {
     NDArray x = pooled;
-    Boolean normalize = plan.options().normalize();
+    Normalization normalize = plan.options().normalize();
     for (Object stage : outputStages) {
       NDArray next;
       if (stage instanceof DenseLayer dense) {
         next = dense.forward(x);
-      } else if (Boolean.FALSE.equals(normalize)) {
+      } else if (normalize == Normalization.FALSE) {
         continue;
       } else {
         next = Normalizer.normalize(x);
@@ -369,7 +369,7 @@ public final class SentenceEncoder implements AutoCloseable {
       x.close();
       x = cut;
     }
-    if (Boolean.TRUE.equals(normalize)) {
+    if (normalize == Normalization.TRUE) {
       NDArray unit = Normalizer.normalize(x);
       x.close();
       x = unit;

@@ -1,5 +1,6 @@
 package dev.peftembed.onnx;
 
+import dev.peftembed.encoder.CacheHome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -25,17 +26,9 @@ public final class DefaultModel {
 
   private DefaultModel() {}
 
-  /** @return the cache home: models and libtorch natives live under it */
+  /** @return the cache home ({@link CacheHome}): models and libtorch natives live under it */
   public static Path home() {
-    String prop = System.getProperty("peftembed.home");
-    if (prop != null && !prop.isBlank()) {
-      return Path.of(prop);
-    }
-    String env = System.getenv("PEFT_EMBED_HOME");
-    if (env != null && !env.isBlank()) {
-      return Path.of(env);
-    }
-    return Path.of(System.getProperty("user.home"), ".cache", "peft-embed");
+    return CacheHome.get();
   }
 
   /**

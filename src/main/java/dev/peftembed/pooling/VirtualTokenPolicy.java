@@ -12,12 +12,25 @@ public enum VirtualTokenPolicy {
   /** Only real tokens are pooled: CLS is the real [CLS] at position M, and lasttoken is the last real token. */
   EXCLUDE;
 
-  /** Parses {@code include} or {@code exclude}, in any case. */
+  /** The accepted values, as error messages and option docs list them. */
+  public static final String ALLOWED = "include or exclude";
+
+  /**
+   * Parses {@code include} or {@code exclude}, in any case.
+   *
+   * @throws IllegalArgumentException naming the accepted values
+   */
   public static VirtualTokenPolicy parse(String value) {
     try {
       return valueOf(value.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("virtual tokens policy must be include or exclude, got \"" + value + "\"");
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new IllegalArgumentException("virtual tokens policy must be " + ALLOWED + ", got \"" + value + "\"");
     }
+  }
+
+  /** @return the name a user types: {@code include} or {@code exclude} */
+  @Override
+  public String toString() {
+    return name().toLowerCase(Locale.ROOT);
   }
 }

@@ -1,5 +1,6 @@
 package dev.peftembed.spark;
 
+import dev.peftembed.embed.DeviceChoice;
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.SentenceEncoder;
 import dev.peftembed.encoder.DjlRuntime;
@@ -30,7 +31,7 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
   /**
    * @param model where the model directory is
    * @param adapter where the adapter directory is, or {@code null}
-   * @param options encoding options; the device is still the requested one (auto, cpu, gpu)
+   * @param options encoding options; the device is still the requested one
    * @param layout the output rows' shape
    * @param window the most rows encoded together
    * @param loads counts model loads on the executors
@@ -63,7 +64,7 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
   }
 
   private SentenceEncoder encoderFor(TaskContext task) {
-    String device = TaskDevices.select(options.device(), assignedGpus(task),
+    DeviceChoice device = TaskDevices.select(options.device(), assignedGpus(task),
         () -> DjlRuntime.pytorch().getGpuCount(), task.partitionId());
     Path modelDir = ModelLocator.localize(model);
     Path adapterDir = adapter == null ? null : ModelLocator.localize(adapter);

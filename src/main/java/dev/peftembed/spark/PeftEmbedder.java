@@ -1,7 +1,11 @@
 package dev.peftembed.spark;
 
+import dev.peftembed.embed.DeviceChoice;
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.EncoderPlan;
+import dev.peftembed.embed.Normalization;
+import dev.peftembed.embed.Precision;
+import dev.peftembed.pooling.VirtualTokenPolicy;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkContext;
 import org.apache.spark.ml.param.ParamMap;
@@ -98,8 +102,12 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     return this;
   }
 
-  /** @return this, with virtual tokens {@code include}d in or {@code exclude}d from pooling */
+  /**
+   * @return this, with virtual tokens {@code include}d in or {@code exclude}d from pooling
+   * @throws IllegalArgumentException naming the accepted values
+   */
   public PeftEmbedder setVirtualTokens(String value) {
+    VirtualTokenPolicy.parse(value);
     set(virtualTokens(), value);
     return this;
   }
@@ -122,14 +130,22 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     return this;
   }
 
-  /** @return this, running on {@code auto}, {@code cpu} or {@code gpu} */
+  /**
+   * @return this, running on {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
+   * @throws IllegalArgumentException naming the accepted values
+   */
   public PeftEmbedder setDevice(String value) {
+    DeviceChoice.parse(value);
     set(device(), value);
     return this;
   }
 
-  /** @return this, at precision {@code float32} or {@code float16} */
+  /**
+   * @return this, at precision {@code float32} or {@code float16}
+   * @throws IllegalArgumentException naming the accepted values
+   */
   public PeftEmbedder setDtype(String value) {
+    Precision.parse(value);
     set(dtype(), value);
     return this;
   }
@@ -170,8 +186,12 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     return this;
   }
 
-  /** @return this, normalizing as {@code model}, {@code true} or {@code false} say */
+  /**
+   * @return this, normalizing as {@code model}, {@code true} or {@code false} say
+   * @throws IllegalArgumentException naming the accepted values
+   */
   public PeftEmbedder setNormalize(String value) {
+    Normalization.parse(value);
     set(normalize(), value);
     return this;
   }
@@ -185,6 +205,29 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
   public PeftEmbedder setTruncateDim(int value) {
     set(truncateDim(), value);
     return this;
+  }
+
+  /**
+   * Sets every encoder param from {@code options}: the inverse of {@link #encoderOptions()}. A {@code null} prompt
+   * clears {@link #prompt()}, so that the model's default prompt applies.
+   *
+   * @return this
+   */
+  public PeftEmbedder setEncoderOptions(EncoderOptions options) {
+    setVirtualTokens(options.virtualTokens().toString());
+    setBatchSize(options.batchSize());
+    setMaxBatchTokens(options.maxBatchTokens());
+    setMaxSeqLength(zeroIfNone(options.maxSeqLength()));
+    if (options.prompt() == null) {
+      clear(prompt());
+    } else {
+      setPrompt(options.prompt());
+    }
+    setPromptName(options.promptName() == null ? "" : options.promptName());
+    setNormalize(options.normalize().toString());
+    setTruncateDim(zeroIfNone(options.truncateDim()));
+    setDevice(options.device().toString());
+    return setDtype(options.dtype().toString());
   }
 
   /**
@@ -236,6 +279,10 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
   @Override
   public PeftEmbedder copy(ParamMap extra) {
     return defaultCopy(extra);
+  }
+
+  private static int zeroIfNone(Integer limit) {
+    return limit == null ? 0 : limit;
   }
 
   private OutputLayout layout(StructType schema) {

@@ -1,6 +1,10 @@
 package dev.peftembed.spark;
 
+import dev.peftembed.embed.DeviceChoice;
+import dev.peftembed.embed.EncoderDefaults;
 import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.embed.Normalization;
+import dev.peftembed.embed.Precision;
 import dev.peftembed.pooling.VirtualTokenPolicy;
 import java.io.Serializable;
 import java.util.List;
@@ -58,18 +62,21 @@ public abstract class PeftEmbedderParams extends Transformer {
     adapterPath = new Param<>(this, "adapterPath", "the PEFT prompt-tuning or P-tuning adapter directory, given like "
         + "modelPath; empty for none");
     virtualTokens = new Param<>(this, "virtualTokens", "whether the adapter's virtual tokens take part in pooling: "
-        + "include (as sentence-transformers computes) or exclude (real tokens only)",
-        ParamValidators.inArray(List.of("include", "exclude")));
-    batchSize = new IntParam(this, "batchSize", "the most rows per forward pass (>= 1)", ParamValidators.gtEq(1));
+        + VirtualTokenPolicy.ALLOWED + " (include: as sentence-transformers computes; exclude: real tokens only)",
+        parses(VirtualTokenPolicy::parse));
+    batchSize = new IntParam(this, "batchSize", "the most rows per forward pass (>= "
+        + EncoderOptions.MIN_BATCH_SIZE + ")", ParamValidators.gtEq(EncoderOptions.MIN_BATCH_SIZE));
     maxBatchTokens = new IntParam(this, "maxBatchTokens", "the most padded positions per forward pass, virtual "
-        + "tokens included (>= 1)", ParamValidators.gtEq(1));
+        + "tokens included (>= " + EncoderOptions.MIN_BATCH_TOKENS + ")",
+        ParamValidators.gtEq(EncoderOptions.MIN_BATCH_TOKENS));
     maxSeqLength = new IntParam(this, "maxSeqLength", "a real-token limit below the model's own, special tokens "
-        + "included (>= 2); 0 for the model's max_seq_length", zeroOrAtLeast(2));
-    device = new Param<>(this, "device", "where the model runs: auto (the GPU Spark assigned to the task, else a GPU "
-        + "libtorch sees, else the CPU), cpu, or gpu (an error if there is none)",
-        ParamValidators.inArray(List.of("auto", "cpu", "gpu")));
-    dtype = new Param<>(this, "dtype", "the model's precision: float32, or float16 on GPU",
-        ParamValidators.inArray(List.of("float32", "float16")));
+        + "included (>= " + EncoderOptions.MIN_SEQ_LENGTH + "); 0 for the model's max_seq_length",
+        zeroOrAtLeast(EncoderOptions.MIN_SEQ_LENGTH));
+    device = new Param<>(this, "device", "where the model runs: " + DeviceChoice.ALLOWED + " (auto: the GPU Spark "
+        + "assigned to the task, else a GPU libtorch sees, else the CPU; gpu: the same, but an error if there is "
+        + "none; gpu:N: GPU N of each executor)", parses(DeviceChoice::parse));
+    dtype = new Param<>(this, "dtype", "the model's precision: " + Precision.ALLOWED + " (float16 on GPU only)",
+        parses(Precision::parse));
     outputType = new Param<>(this, "outputType", "the output column's type: array (array<float>) or vector (an ML "
         + "dense vector of doubles)", ParamValidators.inArray(List.of("array", "vector")));
     numTokensCol = new Param<>(this, "numTokensCol", "a new int column for the real tokens each text was encoded "
@@ -82,28 +89,28 @@ public abstract class PeftEmbedderParams extends Transformer {
         + "default prompt, if any; empty for no prompt at all");
     promptName = new Param<>(this, "promptName", "a prompt named in the model's config_sentence_transformers.json; "
         + "empty for none. Not together with prompt");
-    normalize = new Param<>(this, "normalize", "model (follow the model's Normalize module), true (unit vectors at "
-        + "the very end, after truncateDim) or false (skip Normalize)",
-        ParamValidators.inArray(List.of("model", "true", "false")));
+    normalize = new Param<>(this, "normalize", "whether the vectors are L2-normalized: " + Normalization.ALLOWED
+        + " (model: as the model's Normalize module says; true: unit vectors at the very end, after truncateDim; "
+        + "false: skip Normalize)", parses(Normalization::parse));
     truncateDim = new IntParam(this, "truncateDim", "keep only the first N dimensions (Matryoshka); 0 for all",
-        ParamValidators.gtEq(0));
+        zeroOrAtLeast(EncoderOptions.MIN_TRUNCATE_DIM));
     setDefault(inputCol, "text");
     setDefault(outputCol, "embedding");
     setDefault(modelPath, "");
     setDefault(adapterPath, "");
-    setDefault(virtualTokens, "include");
-    setDefault(batchSize, 64);
-    setDefault(maxBatchTokens, 16384);
-    setDefault(maxSeqLength, 0);
-    setDefault(device, "auto");
-    setDefault(dtype, "float32");
+    setDefault(virtualTokens, EncoderDefaults.VIRTUAL_TOKENS);
+    setDefault(batchSize, Integer.parseInt(EncoderDefaults.BATCH_SIZE));
+    setDefault(maxBatchTokens, Integer.parseInt(EncoderDefaults.MAX_BATCH_TOKENS));
+    setDefault(maxSeqLength, Integer.parseInt(EncoderDefaults.MAX_SEQ_LENGTH));
+    setDefault(device, EncoderDefaults.DEVICE);
+    setDefault(dtype, EncoderDefaults.DTYPE);
     setDefault(outputType, "array");
     setDefault(numTokensCol, "");
     setDefault(truncatedCol, "");
     setDefault(errorCol, "");
     setDefault(promptName, "");
-    setDefault(normalize, "model");
-    setDefault(truncateDim, 0);
+    setDefault(normalize, EncoderDefaults.NORMALIZE);
+    setDefault(truncateDim, Integer.parseInt(EncoderDefaults.TRUNCATE_DIM));
   }
 
   @Override
@@ -151,7 +158,7 @@ public abstract class PeftEmbedderParams extends Transformer {
     return maxSeqLength;
   }
 
-  /** @return {@code auto}, {@code cpu} or {@code gpu}; default {@code auto} */
+  /** @return {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}; default {@code auto} */
   public Param<String> device() {
     return device;
   }
@@ -296,18 +303,30 @@ public abstract class PeftEmbedderParams extends Transformer {
    * @throws IllegalArgumentException for settings that contradict each other
    */
   public EncoderOptions encoderOptions() {
-    if (getDtype().equals("float16") && getDevice().equals("cpu")) {
+    DeviceChoice where = DeviceChoice.parse(getDevice());
+    Precision precision = Precision.parse(getDtype());
+    if (precision == Precision.FLOAT16 && where.kind() == DeviceChoice.Kind.CPU) {
       throw new IllegalArgumentException("dtype float16 needs a GPU, but device is cpu (use float32 there)");
     }
-    String normalizeOverride = getNormalize();
     return EncoderOptions.defaults()
         .withVirtualTokens(VirtualTokenPolicy.parse(getVirtualTokens()))
         .withBatching(getBatchSize(), getMaxBatchTokens())
-        .withMaxSeqLength(getMaxSeqLength() == 0 ? null : getMaxSeqLength())
+        .withMaxSeqLength(EncoderOptions.noneIfZero(getMaxSeqLength()))
         .withPrompt(getPrompt(), getPromptName().isEmpty() ? null : getPromptName())
-        .withOutput(normalizeOverride.equals("model") ? null : Boolean.valueOf(normalizeOverride),
-            getTruncateDim() == 0 ? null : getTruncateDim())
-        .withDevice(getDevice(), getDtype());
+        .withOutput(Normalization.parse(getNormalize()), EncoderOptions.noneIfZero(getTruncateDim()))
+        .withDevice(where, precision);
+  }
+
+  /** A validator that accepts exactly what {@code parse} accepts, so that the stage and the CLI agree. */
+  private static Function1<String, Object> parses(Parser parse) {
+    return (Function1<String, Object> & Serializable) s -> {
+      try {
+        parse.apply(s);
+        return true;
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+    };
   }
 
   private static Function1<String, Object> nonEmpty() {
@@ -316,5 +335,10 @@ public abstract class PeftEmbedderParams extends Transformer {
 
   private static Function1<Object, Object> zeroOrAtLeast(int min) {
     return (Function1<Object, Object> & Serializable) v -> (Integer) v == 0 || (Integer) v >= min;
+  }
+
+  /** A value parser that travels with the stage when Spark serializes it. */
+  private interface Parser extends Serializable {
+    Object apply(String value);
   }
 }

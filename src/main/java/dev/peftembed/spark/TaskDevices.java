@@ -1,7 +1,7 @@
 package dev.peftembed.spark;
 
+import dev.peftembed.embed.DeviceChoice;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.IntSupplier;
 
 /**
@@ -10,6 +10,7 @@ import java.util.function.IntSupplier;
  *
  * <ul>
  *   <li>{@code cpu}: the CPU.
+ *   <li>{@code gpu:N}: GPU N of the executor, whatever Spark assigned; an error if libtorch does not see it.
  *   <li>{@code auto} and {@code gpu}: the GPU Spark assigned to the task ({@code spark.task.resource.gpu.amount}),
  *       if any; else a GPU libtorch sees, spread over tasks by partition id; else the CPU for {@code auto}, and an
  *       error for {@code gpu}.
@@ -23,41 +24,46 @@ public final class TaskDevices {
   private TaskDevices() {}
 
   /**
-   * @param requested {@code auto}, {@code cpu} or {@code gpu}
+   * @param requested the device the stage was given
    * @param taskGpus the addresses of the GPUs Spark assigned to the task, empty when none
    * @param engineGpuCount how many GPUs libtorch sees; asked only when needed, since it starts the engine
    * @param partitionId the task's partition, to spread unassigned tasks over the GPUs
-   * @return {@code cpu} or {@code gpu:N}, as {@link dev.peftembed.embed.DeviceChoice} reads it
+   * @return the CPU or one GPU by index
    * @throws IllegalArgumentException when a GPU is required and none is usable
    */
-  public static String select(String requested, List<String> taskGpus, IntSupplier engineGpuCount,
+  public static DeviceChoice select(DeviceChoice requested, List<String> taskGpus, IntSupplier engineGpuCount,
       int partitionId) {
-    String kind = requested == null ? "auto" : requested.trim().toLowerCase(Locale.ROOT);
-    switch (kind) {
-      case "cpu":
-        return "cpu";
-      case "auto":
-      case "gpu":
-        break;
-      default:
-        throw new IllegalArgumentException("device must be auto, cpu or gpu, got \"" + requested + "\"");
+    if (requested.kind() == DeviceChoice.Kind.CPU) {
+      return DeviceChoice.CPU;
+    }
+    if (requested.index() >= 0) {
+      return fixed(requested.index(), engineGpuCount.getAsInt());
     }
     if (!taskGpus.isEmpty()) {
       return assigned(taskGpus.get(0), engineGpuCount.getAsInt());
     }
     int visible = engineGpuCount.getAsInt();
     if (visible > 0) {
-      return "gpu:" + Math.floorMod(partitionId, visible);
+      return DeviceChoice.gpu(Math.floorMod(partitionId, visible));
     }
-    if (kind.equals("auto")) {
-      return "cpu";
+    if (requested.kind() == DeviceChoice.Kind.AUTO) {
+      return DeviceChoice.CPU;
     }
     throw new IllegalArgumentException("device gpu was asked for but this executor has no GPU: Spark assigned none "
         + "to the task (spark.executor.resource.gpu.amount, spark.task.resource.gpu.amount) and libtorch sees none "
         + "(is the CUDA build of libtorch installed? see README, GPU)");
   }
 
-  private static String assigned(String address, int visible) {
+  private static DeviceChoice fixed(int index, int visible) {
+    if (index >= visible) {
+      throw new IllegalArgumentException("device gpu:" + index + " was asked for but libtorch on this executor sees "
+          + (visible == 0 ? "no GPU (is the CUDA build of libtorch installed? see README, GPU)"
+              : "only " + visible + " GPU(s)"));
+    }
+    return DeviceChoice.gpu(index);
+  }
+
+  private static DeviceChoice assigned(String address, int visible) {
     int index;
     try {
       index = Integer.parseInt(address.trim());
@@ -75,6 +81,6 @@ public final class TaskDevices {
       throw new IllegalArgumentException("Spark assigned GPU " + index + " to this task but libtorch sees only "
           + visible + " GPU(s); check CUDA_VISIBLE_DEVICES against the GPU discovery script");
     }
-    return "gpu:" + index;
+    return DeviceChoice.gpu(index);
   }
 }

@@ -40,7 +40,7 @@ public final class TextTokenizer implements AutoCloseable {
     if (maxLength < 2) {
       throw new IllegalArgumentException("token limit must leave room for [CLS] and [SEP], got " + maxLength);
     }
-    DjlRuntime.enforceOffline();
+    DjlRuntime.prepare();
     try {
       HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
           .optTokenizerPath(tokenizerJson)

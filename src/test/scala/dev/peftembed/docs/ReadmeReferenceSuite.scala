@@ -1,6 +1,8 @@
 package dev.peftembed.docs
 
 import dev.peftembed.cli.Main
+import dev.peftembed.embed.{DeviceChoice, Normalization, Precision}
+import dev.peftembed.pooling.VirtualTokenPolicy
 import dev.peftembed.spark.PeftEmbedder
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
@@ -14,15 +16,18 @@ import scala.jdk.CollectionConverters._
 class ReadmeReferenceSuite extends AnyFunSuite {
   private val readme = Files.readAllLines(Path.of("README.md")).asScala.toSeq
 
-  /** Rows of the first table after the heading: (first cell, second cell). */
-  private def table(heading: String): Seq[(String, String)] = {
+  /** Rows of the first table after the heading, as their cells, the first without its backticks. */
+  private def rows(heading: String): Seq[Seq[String]] = {
     val start = readme.indexWhere(_.trim == heading)
     assert(start >= 0, s"README has no '$heading' section")
     readme.drop(start + 1).dropWhile(!_.startsWith("|")).takeWhile(_.startsWith("|")).drop(2).map { row =>
-      val cells = row.split("\\|").map(_.trim)
-      (cells(1).stripPrefix("`").stripSuffix("`"), cells(2))
+      val cells = row.split("\\|").map(_.trim).toSeq.drop(1)
+      cells.head.stripPrefix("`").stripSuffix("`") +: cells.tail
     }
   }
+
+  /** Rows of the first table after the heading: (first cell, second cell). */
+  private def table(heading: String): Seq[(String, String)] = rows(heading).map(r => (r(0), r(1)))
 
   test("every PeftEmbedder param is documented once, with its default") {
     val documented = table("## The Spark stage")
@@ -40,6 +45,22 @@ class ReadmeReferenceSuite extends AnyFunSuite {
         else assert(cell == value || cell.startsWith(value + ":") || cell.startsWith(value + " "),
           s"$name defaults to '$value' but README says '$default'")
       }
+    }
+  }
+
+  /** The stage params and command-line options whose values are typed, and the values the code accepts. */
+  private val accepted = Seq(
+    ("virtualTokens", "--virtual-tokens", VirtualTokenPolicy.ALLOWED),
+    ("device", "--device", DeviceChoice.ALLOWED),
+    ("dtype", "--dtype", Precision.ALLOWED),
+    ("normalize", "", Normalization.ALLOWED))
+
+  test("the stage's docs and README's stage table list the values each typed param accepts") {
+    val meanings = rows("## The Spark stage").map(r => r(0) -> r(2).replace("`", "")).toMap
+    val stage = new PeftEmbedder()
+    for ((param, _, values) <- accepted) {
+      assert(stage.getParam(param).doc.contains(values), s"$param's doc should list $values")
+      assert(meanings(param).contains(values), s"README's $param row should list $values: ${meanings(param)}")
     }
   }
 
@@ -72,6 +93,14 @@ class ReadmeReferenceSuite extends AnyFunSuite {
         if (value == null) assert(cell.startsWith("none"), s"$command $name has no default but README says '$default'")
         else assert(cell == value || cell.startsWith(value + ":") || cell.startsWith(value + " "),
           s"$command $name defaults to '$value' but README says '$default'")
+      }
+      val meanings = rows(readme.find(_.matches(s"#{2,4} ${java.util.regex.Pattern.quote(command)} options\\b.*")).get
+        .trim).map(r => r(0) -> r(2).replace("`", "")).toMap
+      // Only the typed option of that name: new-adapter's --virtual-tokens is a count.
+      def typed(option: String, values: String) =
+        options.find(_.longestName == option).exists(_.description.mkString.contains(values))
+      for ((_, option, values) <- accepted if typed(option, values)) {
+        assert(meanings(option).contains(values), s"README's $command $option row should list $values")
       }
     }
   }

@@ -126,7 +126,7 @@ class ConfigErrorsSuite extends AnyFunSuite {
 
   test("options the model cannot honour fail before loading") {
     val e = intercept[IllegalArgumentException](
-      EncoderPlan.resolve(model.dir, null, EncoderOptions.defaults().withOutput(null, 1000)))
+      EncoderPlan.resolve(model.dir, null, EncoderOptions.defaults().withOutput(Normalization.MODEL, 1000)))
     assert(e.getMessage.contains("truncate dim 1000 exceeds the model's 384 dimensions"))
     val gpu = intercept[IllegalArgumentException](
       SentenceEncoder.load(model.dir, null, EncoderOptions.defaults().withDevice("gpu", "float32")))

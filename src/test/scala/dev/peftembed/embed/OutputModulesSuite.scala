@@ -72,11 +72,11 @@ class OutputModulesSuite extends AnyFunSuite {
   }
 
   test("normalize=false skips the Normalize module; normalize=true after truncation gives unit vectors") {
-    val raw = encode(model.dir, EncoderOptions.defaults().withOutput(false, null))
+    val raw = encode(model.dir, EncoderOptions.defaults().withOutput(Normalization.FALSE, null))
     raw.zip(pooledReference).foreach { case (a, ref) => assert(maxAbsDiff(a, ref) <= 1e-4) }
     assert(raw.exists(v => math.abs(norm(v) - 1) > 0.01))
 
-    val cut = encode(model.dir, EncoderOptions.defaults().withOutput(true, 32))
+    val cut = encode(model.dir, EncoderOptions.defaults().withOutput(Normalization.TRUE, 32))
     cut.zip(pooledReference).foreach { case (a, ref) =>
       assert(a.length == 32)
       assert(math.abs(norm(a) - 1) < 1e-5)
@@ -85,7 +85,7 @@ class OutputModulesSuite extends AnyFunSuite {
   }
 
   test("truncate_dim without normalize keeps the model's normalized prefix, as sentence-transformers does") {
-    val cut = encode(model.dir, EncoderOptions.defaults().withOutput(null, 16))
+    val cut = encode(model.dir, EncoderOptions.defaults().withOutput(Normalization.MODEL, 16))
     cut.zip(pooledReference).foreach { case (a, ref) =>
       assert(maxAbsDiff(a, ReferencePooling.normalize(ref).take(16)) <= 1e-4)
     }

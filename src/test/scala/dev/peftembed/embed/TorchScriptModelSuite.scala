@@ -59,7 +59,7 @@ class TorchScriptModelSuite extends AnyFunSuite {
     }
     assert(dims == TinyPromptBert.Hidden)
     assert(log.exists(_.contains("no modules.json")), "mean pooling with a warning, as for plain HF directories")
-    val cut = loadError[IllegalArgumentException](plainGraph, cpu.withOutput(null, 64))
+    val cut = loadError[IllegalArgumentException](plainGraph, cpu.withOutput(Normalization.MODEL, 64))
     oneLine(cut, "truncate dim 64 exceeds the model's 32 dimensions")
   }
 

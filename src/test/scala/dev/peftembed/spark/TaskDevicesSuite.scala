@@ -1,5 +1,6 @@
 package dev.peftembed.spark
 
+import dev.peftembed.embed.DeviceChoice
 import java.util.concurrent.atomic.AtomicInteger
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
@@ -7,15 +8,15 @@ import scala.jdk.CollectionConverters._
 class TaskDevicesSuite extends AnyFunSuite {
 
   private def select(requested: String, taskGpus: Seq[String], engineGpus: Int, partition: Int = 0): String =
-    TaskDevices.select(requested, taskGpus.asJava, () => engineGpus, partition)
+    TaskDevices.select(DeviceChoice.parse(requested), taskGpus.asJava, () => engineGpus, partition).toString
 
   private def error(requested: String, taskGpus: Seq[String], engineGpus: Int): String =
     intercept[IllegalArgumentException](select(requested, taskGpus, engineGpus)).getMessage
 
   test("cpu is the CPU whatever Spark assigned, and does not start the engine to ask") {
     val asked = new AtomicInteger()
-    val device = TaskDevices.select("cpu", List("0").asJava, () => { asked.incrementAndGet(); 2 }, 0)
-    assert(device == "cpu")
+    val device = TaskDevices.select(DeviceChoice.CPU, List("0").asJava, () => { asked.incrementAndGet(); 2 }, 0)
+    assert(device == DeviceChoice.CPU)
     assert(asked.get() == 0)
   }
 
@@ -48,7 +49,14 @@ class TaskDevicesSuite extends AnyFunSuite {
     assert(error("auto", Seq("GPU-5e2b"), 2).contains("not a CUDA device index"))
   }
 
-  test("an unknown device is rejected") {
-    assert(error("tpu", Nil, 0).contains("auto, cpu or gpu"))
+  test("gpu:N is GPU N of the executor, whatever Spark assigned, and an error where libtorch does not see it") {
+    assert(select("gpu:1", Nil, 2) == "gpu:1")
+    assert(select("gpu:0", Seq("1"), 2) == "gpu:0")
+    assert(error("gpu:2", Nil, 2).contains("device gpu:2 was asked for but libtorch on this executor sees only 2"))
+    assert(error("gpu:0", Nil, 0).contains("sees no GPU"))
+  }
+
+  test("an unknown device is rejected, naming the values the command line accepts too") {
+    assert(error("tpu", Nil, 0) == "device must be auto, cpu, gpu or gpu:N, got \"tpu\"")
   }
 }
