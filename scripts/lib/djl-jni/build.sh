@@ -18,14 +18,14 @@ die() {
 torch_include="" torch_lib="" jni_include="" out="" cuda_include="" abi=1 pt_version="" jobs="$(nproc)"
 while (($#)); do
   case "$1" in
-    --torch-include) torch_include="${2:?}"; shift 2 ;;
-    --torch-lib) torch_lib="${2:?}"; shift 2 ;;
-    --jni-include) jni_include="${2:?}"; shift 2 ;;
-    --cuda-include) cuda_include="${2:?}"; shift 2 ;;
-    --cxx11-abi) abi="${2:?}"; shift 2 ;;
-    --pt-version) pt_version="${2:?}"; shift 2 ;;
-    --jobs) jobs="${2:?}"; shift 2 ;;
-    --out) out="${2:?}"; shift 2 ;;
+    --torch-include) torch_include="${2?$1 needs a value}"; shift 2 ;;
+    --torch-lib) torch_lib="${2?$1 needs a value}"; shift 2 ;;
+    --jni-include) jni_include="${2?$1 needs a value}"; shift 2 ;;
+    --cuda-include) cuda_include="${2?$1 needs a value}"; shift 2 ;;
+    --cxx11-abi) abi="${2?$1 needs a value}"; shift 2 ;;
+    --pt-version) pt_version="${2?$1 needs a value}"; shift 2 ;;
+    --jobs) jobs="${2?$1 needs a value}"; shift 2 ;;
+    --out) out="${2?$1 needs a value}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
   esac
