@@ -14,6 +14,16 @@ public final class Main {
   /** Exit code for bad input the user can fix: a config error, a bad option. */
   static final int USAGE_ERROR = 2;
 
+  /** Errors the user can act on become one line on stderr and {@link #USAGE_ERROR}; anything else propagates. */
+  static final CommandLine.IExecutionExceptionHandler USER_ERRORS = (e, line, parsed) -> {
+    if (e instanceof ModelFormatException || e instanceof IllegalArgumentException
+        || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
+      line.getErr().println("peft-embed: error: " + e.getMessage());
+      return USAGE_ERROR;
+    }
+    throw e;
+  };
+
   private Main() {}
 
   /** Runs a command and exits with its code. */
@@ -28,14 +38,7 @@ public final class Main {
   public static int run(String... args) {
     String[] effective = args.length == 0 ? new String[] {"embed"} : args;
     CommandLine cli = new CommandLine(new Main());
-    cli.setExecutionExceptionHandler((e, line, parsed) -> {
-      if (e instanceof ModelFormatException || e instanceof IllegalArgumentException
-          || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
-        line.getErr().println("peft-embed: error: " + e.getMessage());
-        return USAGE_ERROR;
-      }
-      throw e;
-    });
+    cli.setExecutionExceptionHandler(USER_ERRORS);
     try {
       cli.getSubcommands().get("embed").setDefaultValueProvider(ConfigFileDefaults.locate(effective));
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
