@@ -4,7 +4,7 @@ import ai.djl.Device
 import ai.djl.engine.Engine
 import dev.peftembed.model.{ModelFormatException, TorchScriptConfig}
 import dev.peftembed.pooling.MaskAlignmentException
-import dev.peftembed.testkit.{LogCapture, TinyPromptBert}
+import dev.peftembed.testkit.{LogCapture, ScratchSpace, TinyPromptBert}
 import dev.peftembed.testkit.TinyPromptBert.{promptGraph, plainGraph, dictGraph, variant}
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
 import java.io.ByteArrayOutputStream
@@ -16,7 +16,7 @@ import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** TorchScript directories: what is read from which file, M declared or detected, and every error in one line. */
-class TorchScriptModelSuite extends AnyFunSuite {
+class TorchScriptModelSuite extends AnyFunSuite with ScratchSpace {
   private val cpu = EncoderOptions.defaults().withDevice("cpu", "float32")
   private val DetectionLog = "dev.peftembed.pooling.VirtualTokenCount"
 

@@ -35,7 +35,8 @@ object TinyPromptBert {
   def varyingGraph: Path = root.resolve("torchscript-varying")
 
   /** A scratch copy of a fixture directory with some files removed and others written. */
-  def variant(source: Path, remove: Seq[String] = Nil, write: Map[String, String] = Map.empty): Path = {
+  def variant(source: Path, remove: Seq[String] = Nil, write: Map[String, String] = Map.empty)
+      (implicit scratch: Scratch): Path = {
     val dir = ModelVariants.copyOf(source)
     remove.foreach(name => Files.delete(dir.resolve(name)))
     write.foreach { case (name, text) => ModelVariants.write(dir.resolve(name), text) }
