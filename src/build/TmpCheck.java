@@ -4,7 +4,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -21,7 +20,7 @@ import java.util.stream.Stream;
  *
  * <p>Which new entries count as the build's: a temp directory is shared by every process of the machine, and no
  * portable API says which process created a file. So an entry is attributed to the build when it appeared after the
- * snapshot (a name not there before, or the same name on a new inode) and its name has the shape that the build's own
+ * snapshot (a name not there before) and its name has the shape that the build's own
  * writers give their temp files:
  *
  * <ul>
@@ -60,8 +59,7 @@ public final class TmpCheck {
     if (args[0].equals("snapshot")) {
       Files.createDirectories(state.getParent());
       List<String> lines = new ArrayList<>();
-      entries(tmp).forEach((name, key) -> lines.add(key + "\t" + name));
-      Files.write(state, lines, StandardCharsets.UTF_8);
+      Files.write(state, names(tmp), StandardCharsets.UTF_8);
       for (int i = 3; i < args.length; i++) {
         Files.createDirectories(Path.of(args[i]));
       }
@@ -75,9 +73,8 @@ public final class TmpCheck {
     Map<String, String> inUse = usedByOthers(tmp);
     List<String> ours = new ArrayList<>();
     List<String> others = new ArrayList<>();
-    for (Map.Entry<String, String> e : entries(tmp).entrySet()) {
-      String name = e.getKey();
-      if (before.contains(e.getValue() + "\t" + name)) {
+    for (String name : names(tmp)) {
+      if (before.contains(name)) {
         continue;
       }
       String line = describe(tmp.resolve(name));
@@ -99,19 +96,13 @@ public final class TmpCheck {
     System.out.println("tmp check: nothing new from this build in " + tmp);
   }
 
-  /** Name to file key (device and inode) of every entry directly under {@code dir}. */
-  private static Map<String, String> entries(Path dir) throws IOException {
-    Map<String, String> out = new TreeMap<>();
+  /** The names directly under {@code dir}, sorted. (Not inodes: a file system hands a freed inode out again.) */
+  private static List<String> names(Path dir) throws IOException {
+    List<String> out = new ArrayList<>();
     try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-      for (Path p : s) {
-        try {
-          BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-          out.put(p.getFileName().toString(), String.valueOf(a.fileKey()));
-        } catch (IOException gone) {
-          // Deleted between the listing and the stat: not left behind.
-        }
-      }
+      s.forEach(p -> out.add(p.getFileName().toString()));
     }
+    out.sort(null);
     return out;
   }
 
