@@ -87,4 +87,13 @@ class TorchScriptParitySuite extends AnyFunSuite with ScratchSpace {
     assertSame("tuple (ids, mask, types)", encode(TinyPromptBert.plainGraph, null, cpu), expected)
     assertSame("dict (ids, mask)", encode(TinyPromptBert.dictGraph, null, cpu), expected)
   }
+
+  test("a Hugging Face BertModel trace with three inputs and no serving.properties equals the native encoder") {
+    val graph = TinyPromptBert.hfBertGraph
+    assert(!java.nio.file.Files.exists(graph.resolve("serving.properties")))
+    val config = TorchScriptConfig.read(graph)
+    assert(config.inputNames == "(input_ids, attention_mask, token_type_ids)" && !config.inputsFromServingProperties)
+    assertSame("HF BertModel trace, inputs from its code", encode(graph, null, cpu),
+      encode(TinyPromptBert.st, null, cpu))
+  }
 }
