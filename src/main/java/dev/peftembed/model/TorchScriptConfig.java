@@ -14,8 +14,8 @@ import java.util.stream.Collectors;
 
 /**
  * What a TorchScript model directory says about its graph, beyond the sentence-transformers configs it shares with
- * safetensors directories. A graph is opaque until it is loaded and run (DJL exposes no input schema for a
- * TorchScript module), so its interface is read from files that describe it:
+ * safetensors directories. DJL exposes no input schema for a TorchScript module, so its interface is read from the
+ * archive's code and from files that describe it, without loading it:
  *
  * <ul>
  *   <li>{@code model.pt} itself: the names and order of {@code forward}'s inputs, from the module's code in the
@@ -107,8 +107,8 @@ public record TorchScriptConfig(
     Path adapterConfig = dir.resolve("adapter_config.json");
     Integer declared = Files.isRegularFile(adapterConfig)
         ? declaredVirtualTokens(adapterConfig, hidden, positions) : null;
-    return new TorchScriptConfig(modelFile, inputs, inputsDeclaredBy, output, declared, declared == null ? null : adapterConfig,
-        hidden, positions);
+    return new TorchScriptConfig(modelFile, inputs, inputsDeclaredBy, output, declared,
+        declared == null ? null : adapterConfig, hidden, positions);
   }
 
   /**
