@@ -51,11 +51,21 @@ newest_app_jar() {
 }
 
 # The JVM flags every run needs, one per line (read them with mapfile): offline DJL, caches and natives under
-# PEFT_EMBED_HOME, the quiet console logging, and the project root (for conf/peft-embed.properties).
+# PEFT_EMBED_HOME, the quiet console logging, the project root (for conf/peft-embed.properties), and the temp dir.
 peft_embed_jvm_flags() {
   printf '%s\n' -Dai.djl.offline=true "-DDJL_CACHE_DIR=$PEFT_EMBED_HOME/djl" "-Djna.tmpdir=$PEFT_EMBED_HOME/jna" \
     "-Dpeftembed.home=$PEFT_EMBED_HOME" "-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
     "-Dpeftembed.root=$ROOT"
+  peft_embed_tmpdir_flag
+}
+
+# Java ignores TMPDIR and writes under /tmp: Spark's scratch dirs, ONNX Runtime's unpacked library. With TMPDIR set
+# (the build sets it for its tests), every JVM the scripts start uses it too. Prints nothing otherwise.
+peft_embed_tmpdir_flag() {
+  if [[ -n "${TMPDIR:-}" ]]; then
+    mkdir -p "$TMPDIR"
+    printf '%s\n' "-Djava.io.tmpdir=$TMPDIR"
+  fi
 }
 
 # Native settings for every JVM that runs libtorch on CPU. They take effect only if they are in the environment when

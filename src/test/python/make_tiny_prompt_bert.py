@@ -22,6 +22,10 @@ native path on the very same numbers:
                          the tuple (last_hidden_state, pooler_output) as Hugging Face's torchscript=True export does;
                          tokenizer.json and serving.properties (includeTokenTypes=true) only.
   torchscript-dict/      the base model with two inputs, returning a dict {last_hidden_state, pooler_output}.
+  torchscript-hf-bert/   the base model traced as Hugging Face's BertModel is (class transformers.models.bert.
+                         modeling_bert.BertModel, forward(input_ids, attention_mask, token_type_ids), a tuple out)
+                         and shipped as such exports are: tokenizer.json and no serving.properties, so the inputs
+                         must be read from the archive's code.
   torchscript-varying/   a scripted toy graph whose output is N + (N mod 3) - 1 positions long: the number of extra
                          positions changes with the input, and is negative for some lengths.
 
@@ -231,6 +235,16 @@ class PlainTuple(nn.Module):
 
     def forward(self, input_ids, attention_mask, token_type_ids):
         return self.bert.run(self.bert.embeddings.word_embeddings(input_ids), attention_mask, token_type_ids)
+
+
+class HfBertModel(PlainTuple):
+    """PlainTuple under the name a traced Hugging Face BertModel has in its archive."""
+
+
+# TorchScript names a class after its Python module: this puts forward in code/__torch__/transformers/models/bert/
+# modeling_bert.py, where a Hugging Face export has it.
+HfBertModel.__module__ = "transformers.models.bert.modeling_bert"
+HfBertModel.__name__ = HfBertModel.__qualname__ = "BertModel"
 
 
 class PlainDict(nn.Module):
@@ -456,6 +470,16 @@ def main():
     os.makedirs(ts)
     scripted.save(os.path.join(ts, "model.pt"))
     write_json(os.path.join(ts, "tokenizer.json"), tokenizer)
+
+    # Last, so that the random draws of the fixtures above are those they were first written with.
+    with torch.no_grad():
+        hf = HfBertModel(bert).eval()
+        traced = torch.jit.trace(hf, batch_inputs(2, 7))
+        check_trace("hf-bert", traced, hf, batch_inputs)
+        ts = os.path.join(root, "torchscript-hf-bert")
+        os.makedirs(ts)
+        traced.save(os.path.join(ts, "model.pt"))
+        write_json(os.path.join(ts, "tokenizer.json"), tokenizer)
 
     total = 0
     for directory, _, files in os.walk(root):

@@ -120,7 +120,7 @@ public final class SentenceEncoder implements AutoCloseable {
 
   private static String describeNetwork(EncoderPlan plan, int tokenWidth) {
     if (plan.model().isTorchScript()) {
-      return "TorchScript graph with " + plan.model().torchScript().inputCount() + " inputs, hidden " + tokenWidth;
+      return "TorchScript graph taking " + plan.model().torchScript().inputNames() + ", hidden " + tokenWidth;
     }
     return plan.model().bert().numLayers() + " layers, hidden " + plan.model().bert().hiddenSize();
   }

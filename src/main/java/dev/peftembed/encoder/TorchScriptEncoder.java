@@ -22,7 +22,8 @@ import java.util.Map;
 
 /**
  * A TorchScript graph ({@code model.pt}, traced or scripted) run as it is through libtorch. It takes
- * {@code (input_ids, attention_mask[, token_type_ids])} as int64, DJL's order, and returns the token embeddings,
+ * {@code input_ids}, {@code attention_mask} and perhaps {@code token_type_ids} as int64, in the order its
+ * {@link TorchScriptConfig} read from the graph's code or from serving.properties, and returns the token embeddings,
  * which may be longer than the mask by virtual tokens baked into the graph: the caller aligns the mask to them.
  *
  * <p>Only TorchScript archives are loaded, by libtorch's own loader; files written by {@code torch.save} (pickles,
@@ -91,14 +92,19 @@ public final class TorchScriptEncoder implements TokenEncoder {
     // compiles kernels specialized to the shapes it saw: batches of varying shapes then pay recompilations, and fused
     // kernels round differently from the ops the graph records. Unoptimized, a graph runs exactly its recorded ops.
     JniUtils.setGraphExecutorOptimize(false);
-    IValue[] inputs = config.tokenTypeInput()
-        ? new IValue[] {ivalue(ids), ivalue(attentionMask), ivalue(typeIds)}
-        : new IValue[] {ivalue(ids), ivalue(attentionMask)};
+    IValue[] inputs = new IValue[config.inputCount()];
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = ivalue(switch (config.inputs().get(i)) {
+        case INPUT_IDS -> ids;
+        case ATTENTION_MASK -> attentionMask;
+        case TOKEN_TYPE_IDS -> typeIds;
+      });
+    }
     try (IValue out = graph.forward(inputs)) {
       return output.select(out, (PtNDManager) ids.getManager(), ids.getShape().get(0));
     } catch (EngineException e) {
       throw new ModelFormatException(config.modelFile(), "the graph failed on input_ids of shape " + ids.getShape()
-          + " given " + inputNames() + ": " + summary(e.getMessage()) + hint(e.getMessage()), e);
+          + " given " + config.inputNames() + ": " + summary(e.getMessage()) + hint(e.getMessage()), e);
     } finally {
       for (IValue v : inputs) {
         v.close();
@@ -110,14 +116,13 @@ public final class TorchScriptEncoder implements TokenEncoder {
     return IValue.from((PtNDArray) array);
   }
 
-  private String inputNames() {
-    return config.tokenTypeInput() ? "(input_ids, attention_mask, token_type_ids)" : "(input_ids, attention_mask)";
-  }
-
+  /** What to change when the inputs were declared by hand and libtorch says they do not fit forward. */
   private String hint(String message) {
-    if (message != null && message.contains("argument")) {
-      return " (set " + TorchScriptConfig.TOKEN_TYPES_KEY + "=" + !config.tokenTypeInput() + " in serving.properties "
-          + "if forward takes " + (config.tokenTypeInput() ? "two inputs" : "token_type_ids as its third input") + ")";
+    if (message != null && message.contains("argument") && config.inputsFromServingProperties()) {
+      boolean three = config.inputCount() == 3;
+      return " (set " + TorchScriptConfig.TOKEN_TYPES_KEY + "=" + !three + " in serving.properties if forward takes "
+          + (three ? "two inputs" : "token_type_ids as its third input") + ", or remove the key to read the inputs "
+          + "from the graph's code)";
     }
     return "";
   }

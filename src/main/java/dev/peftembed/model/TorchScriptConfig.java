@@ -7,26 +7,31 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.stream.Collectors;
 
 /**
  * What a TorchScript model directory says about its graph, beyond the sentence-transformers configs it shares with
- * safetensors directories. A graph is opaque until it is loaded and run (DJL exposes no input schema for a
- * TorchScript module), so its interface is read from files that describe it:
+ * safetensors directories. DJL exposes no input schema for a TorchScript module, so its interface is read from the
+ * archive's code and from files that describe it, without loading it:
  *
  * <ul>
- *   <li>{@code serving.properties}, DJL's model-zoo file: {@code includeTokenTypes} (DJL's own key, default false)
- *       says whether {@code forward} takes {@code token_type_ids} as a third input after {@code input_ids} and
- *       {@code attention_mask}; {@code peftembed.output} names the output holding the token embeddings. Every
- *       other key is DJL's business and ignored.
+ *   <li>{@code model.pt} itself: the names and order of {@code forward}'s inputs, from the module's code in the
+ *       archive ({@link TorchScriptSignature}).
+ *   <li>{@code serving.properties}, DJL's model-zoo file, optional: {@code includeTokenTypes} (DJL's own key), when
+ *       present, overrides the signature and passes {@code (input_ids, attention_mask[, token_type_ids])} by
+ *       position; {@code peftembed.output} names the output holding the token embeddings. Every other key is
+ *       DJL's business and ignored.
  *   <li>{@code adapter_config.json}, optional: the PEFT adapter baked into the graph, which declares how many
  *       virtual tokens the output carries in front of the real ones.
  *   <li>{@code config.json}, optional: {@code hidden_size} and {@code max_position_embeddings}, when present.
  * </ul>
  *
  * @param modelFile {@code model.pt}
- * @param tokenTypeInput whether {@code forward} takes {@code token_type_ids} as its third input
+ * @param inputs what {@code forward} takes, in its order
+ * @param inputsDeclaredBy the file that says so: {@code serving.properties}, or {@code model.pt} for its code
  * @param output the output holding the token embeddings: {@code null} for the default (a tensor as it is, entry 0
  *     of a tuple or list, the {@code last_hidden_state} entry of a dict), else a tuple index or a dict key
  * @param declaredVirtualTokens the extra leading positions {@code adapter_config.json} declares, or {@code null}
@@ -37,7 +42,8 @@ import java.util.Properties;
  */
 public record TorchScriptConfig(
     Path modelFile,
-    boolean tokenTypeInput,
+    List<TorchScriptInput> inputs,
+    Path inputsDeclaredBy,
     String output,
     Integer declaredVirtualTokens,
     Path declarationFile,
@@ -50,7 +56,7 @@ public record TorchScriptConfig(
   /** The serving.properties key naming the output that holds the token embeddings. */
   public static final String OUTPUT_KEY = "peftembed.output";
 
-  /** DJL's serving.properties key: whether the graph takes token type ids as a third input. */
+  /** DJL's serving.properties key: whether the graph takes token type ids as a third input, overriding the code. */
   public static final String TOKEN_TYPES_KEY = "includeTokenTypes";
 
   /** @return whether {@code dir} holds a TorchScript model: {@code model.pt} and no safetensors weights */
@@ -68,8 +74,19 @@ public record TorchScriptConfig(
   public static TorchScriptConfig read(Path dir) {
     Path modelFile = dir.resolve(MODEL_FILE);
     TorchScriptArchive.check(modelFile);
-    Properties serving = servingProperties(dir.resolve("serving.properties"));
-    boolean tokenTypes = booleanProperty(serving, TOKEN_TYPES_KEY, dir.resolve("serving.properties"));
+    Path servingFile = dir.resolve("serving.properties");
+    Properties serving = servingProperties(servingFile);
+    List<TorchScriptInput> inputs;
+    Path inputsDeclaredBy;
+    if (serving.getProperty(TOKEN_TYPES_KEY) != null) {
+      inputs = booleanProperty(serving, TOKEN_TYPES_KEY, servingFile)
+          ? List.of(TorchScriptInput.INPUT_IDS, TorchScriptInput.ATTENTION_MASK, TorchScriptInput.TOKEN_TYPE_IDS)
+          : List.of(TorchScriptInput.INPUT_IDS, TorchScriptInput.ATTENTION_MASK);
+      inputsDeclaredBy = servingFile;
+    } else {
+      inputs = TorchScriptSignature.read(modelFile);
+      inputsDeclaredBy = modelFile;
+    }
     String output = serving.getProperty(OUTPUT_KEY);
     if (output != null) {
       output = output.trim();
@@ -90,8 +107,8 @@ public record TorchScriptConfig(
     Path adapterConfig = dir.resolve("adapter_config.json");
     Integer declared = Files.isRegularFile(adapterConfig)
         ? declaredVirtualTokens(adapterConfig, hidden, positions) : null;
-    return new TorchScriptConfig(modelFile, tokenTypes, output, declared, declared == null ? null : adapterConfig,
-        hidden, positions);
+    return new TorchScriptConfig(modelFile, inputs, inputsDeclaredBy, output, declared,
+        declared == null ? null : adapterConfig, hidden, positions);
   }
 
   /**
@@ -151,9 +168,6 @@ public record TorchScriptConfig(
 
   private static boolean booleanProperty(Properties p, String key, Path file) {
     String v = p.getProperty(key);
-    if (v == null) {
-      return false;
-    }
     return switch (v.trim().toLowerCase(Locale.ROOT)) {
       case "true" -> true;
       case "false" -> false;
@@ -168,8 +182,18 @@ public record TorchScriptConfig(
     return value;
   }
 
-  /** @return how many inputs {@code forward} takes: 2 (ids, mask) or 3 (ids, mask, token types) */
+  /** @return how many inputs {@code forward} takes: 2 (ids, mask) or 3 (with token types) */
   public int inputCount() {
-    return tokenTypeInput ? 3 : 2;
+    return inputs.size();
+  }
+
+  /** @return whether the inputs come from {@code serving.properties} rather than from the graph's code */
+  public boolean inputsFromServingProperties() {
+    return !inputsDeclaredBy.equals(modelFile);
+  }
+
+  /** @return the inputs as {@code forward} declares them, for messages: {@code (input_ids, attention_mask)} */
+  public String inputNames() {
+    return inputs.stream().map(TorchScriptInput::parameter).collect(Collectors.joining(", ", "(", ")"));
   }
 }

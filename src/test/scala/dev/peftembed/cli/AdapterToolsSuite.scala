@@ -4,14 +4,14 @@ import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 import dev.peftembed.model.SafetensorsFile
 import dev.peftembed.peft.TextPromptInit
 import dev.peftembed.text.TextTokenizer
-import dev.peftembed.testkit.{Console, TestModels}
+import dev.peftembed.testkit.{Console, ScratchSpace, TestModels}
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** `new-adapter` builds PEFT's TEXT-initialised prompt; `inspect` shows the mask problem with libtorch's own words. */
-class AdapterToolsSuite extends AnyFunSuite {
+class AdapterToolsSuite extends AnyFunSuite with ScratchSpace {
   private val json = new ObjectMapper()
   private val model = TestModels.miniLm
   private val initText = "Represent this sentence for retrieval:"
@@ -23,7 +23,7 @@ class AdapterToolsSuite extends AnyFunSuite {
   }
 
   private def newAdapter(m: Int, text: String = initText): (Path, JsonNode) = {
-    val dir = Files.createTempDirectory("adapter").resolve("a")
+    val dir = scratch.dir("adapter").resolve("a")
     (dir, run("new-adapter", "--model", model.dir.toString, "--virtual-tokens", m.toString, "--init-text", text,
       "--out", dir.toString))
   }

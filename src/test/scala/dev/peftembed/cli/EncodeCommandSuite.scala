@@ -2,14 +2,14 @@ package dev.peftembed.cli
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{Console, TestModels}
+import dev.peftembed.testkit.{Console, ScratchSpace, TestModels}
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** The encode command as a user runs it: files in and out, order, nulls, exact floats, exit codes. */
-class EncodeCommandSuite extends AnyFunSuite {
+class EncodeCommandSuite extends AnyFunSuite with ScratchSpace {
   private val json = new ObjectMapper()
   private val model = TestModels.miniLm
 
@@ -22,8 +22,8 @@ class EncodeCommandSuite extends AnyFunSuite {
     val texts = Seq("A man is playing a guitar.", "word " * 400, "", "Привет мир", "short")
     val lines = texts.zipWithIndex.map { case (t, i) => json.writeValueAsString(Map("id" -> s"r$i", "text" -> t).asJava) } ++
       Seq("""{"id": 99, "text": null}""", """{"id": 100}""", "this is not json", """{"id": 101, "text": 5}""")
-    val in = Files.write(Files.createTempFile("in", ".jsonl"), lines.asJava)
-    val out = Files.createTempFile("out", ".jsonl")
+    val in = Files.write(scratch.file("in", ".jsonl"), lines.asJava)
+    val out = scratch.file("out", ".jsonl")
     val (code, _) = run("encode", "--model", model.dir.toString, "--input", in.toString, "--output", out.toString,
       "--batch-size", "2")
     assert(code == 0)
@@ -46,7 +46,7 @@ class EncodeCommandSuite extends AnyFunSuite {
   }
 
   test("a config error exits non-zero with one line on stderr") {
-    val in = Files.write(Files.createTempFile("in", ".jsonl"), Seq("""{"id":1,"text":"x"}""").asJava)
+    val in = Files.write(scratch.file("in", ".jsonl"), Seq("""{"id":1,"text":"x"}""").asJava)
     val (code, err) = run("encode", "--model", "/no/such/dir", "--input", in.toString)
     assert(code == 2)
     val errLines = err.linesIterator.filter(_.startsWith("peft-embed:")).toSeq

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
 import dev.peftembed.encoder.DjlRuntime
 import dev.peftembed.onnx.DefaultModel
-import dev.peftembed.testkit.TestModels
+import dev.peftembed.testkit.{ScratchSpace, TestModels}
 import java.nio.file.{Files, Path}
 import java.util.concurrent.TimeUnit
 import org.scalatest.funsuite.AnyFunSuite
@@ -16,7 +16,7 @@ import scala.util.Using
  * Issue 7 §6: no network at run time. DJL's offline mode is set by our code wherever natives load, and the encoder
  * runs in a network namespace with no interfaces but a downed loopback (`unshare --net`).
  */
-class OfflineSuite extends AnyFunSuite {
+class OfflineSuite extends AnyFunSuite with ScratchSpace {
   private val model = TestModels.miniLm
   private lazy val adapter: Path = TestModels.promptAdapter(model, 8, seed = 8)._1
 
@@ -76,15 +76,16 @@ class OfflineSuite extends AnyFunSuite {
       case Left(why) => cancel(s"cannot create a network namespace here (needs root or user namespaces): $why")
     }
     val texts = Seq("Where is the nearest train station?", "", "naïve café — 東京 🚆")
-    val dir = Files.createTempDirectory("offline-encode")
+    val dir = scratch.dir("offline-encode")
     val json = new ObjectMapper()
     val in = Files.write(dir.resolve("in.jsonl"), texts.zipWithIndex.map { case (t, i) =>
       json.writeValueAsString(java.util.Map.of("id", i, "text", t)) }.asJava)
     val out = dir.resolve("out.jsonl")
     val javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString
-    // No -Dai.djl.offline here: the code must set it. Caches point where the build's tests keep them.
+    // No -Dai.djl.offline here: the code must set it. Caches and scratch point where the build's tests keep them.
     val home = DefaultModel.home().toString
     val command = prefix ++ Seq(javaBin, "-cp", System.getProperty("java.class.path"), s"-Dpeftembed.home=$home",
+      s"-Djava.io.tmpdir=${System.getProperty("java.io.tmpdir")}",
       s"-DDJL_CACHE_DIR=${System.getProperty("DJL_CACHE_DIR", s"$home/djl")}",
       s"-Djna.tmpdir=${System.getProperty("jna.tmpdir", s"$home/jna")}", "dev.peftembed.cli.Main", "encode",
       "--model", model.dir.toString, "--adapter", adapter.toString, "--device", "cpu", "--input", in.toString,

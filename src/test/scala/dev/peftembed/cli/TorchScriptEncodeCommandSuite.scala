@@ -2,7 +2,7 @@ package dev.peftembed.cli
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{Console, TinyPromptBert}
+import dev.peftembed.testkit.{Console, ScratchSpace, TinyPromptBert}
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
@@ -10,7 +10,7 @@ import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** `peft-embed encode --model <TorchScript directory>`, with and without a declared M, as a user runs it. */
-class TorchScriptEncodeCommandSuite extends AnyFunSuite {
+class TorchScriptEncodeCommandSuite extends AnyFunSuite with ScratchSpace {
   private val json = new ObjectMapper()
   private val texts = TinyPromptBert.texts
 
@@ -19,7 +19,7 @@ class TorchScriptEncodeCommandSuite extends AnyFunSuite {
     (code, err)
   }
 
-  private lazy val input: Path = Files.write(Files.createTempFile("in", ".jsonl"),
+  private lazy val input: Path = Files.write(scratch.file("in", ".jsonl"),
     texts.zipWithIndex.map { case (t, i) => json.writeValueAsString(Map("id" -> i, "text" -> t).asJava) }.asJava)
 
   private lazy val native = Using.resource(SentenceEncoder.load(TinyPromptBert.st, TinyPromptBert.adapter,
@@ -30,7 +30,7 @@ class TorchScriptEncodeCommandSuite extends AnyFunSuite {
     "an undeclared M" -> (() => TinyPromptBert.variant(TinyPromptBert.promptGraph, remove = Seq("adapter_config.json")))
   )) {
     test(s"encode embeds the prompt-tuned TorchScript fixture with $label as the native path does") {
-      val out = Files.createTempFile("out", ".jsonl")
+      val out = scratch.file("out", ".jsonl")
       val (code, err) = run("encode", "--model", dir().toString, "--input", input.toString, "--output",
         out.toString, "--device", "cpu", "--batch-size", "4")
       assert(code == 0, err)

@@ -1,6 +1,7 @@
 package dev.peftembed.docs
 
 import com.fasterxml.jackson.databind.ObjectMapper
+import dev.peftembed.testkit.ScratchSpace
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
 import java.util.concurrent.TimeUnit
@@ -17,7 +18,7 @@ object NotebookTest extends Tag("dev.peftembed.docs.NotebookTest")
  * (python3-ipykernel, python3-pandas, python3-matplotlib, jupyter-nbconvert). Without those the suite is canceled,
  * unless PEFT_EMBED_REQUIRE_NOTEBOOKS=1 (CI sets it), which makes it fail. Executed copies go to target/notebooks.
  */
-class NotebooksSuite extends AnyFunSuite {
+class NotebooksSuite extends AnyFunSuite with ScratchSpace {
   private val root = Path.of(sys.props("user.dir"))
   private val out = root.resolve("target").resolve("notebooks")
   private val json = new ObjectMapper()
@@ -27,7 +28,7 @@ class NotebooksSuite extends AnyFunSuite {
 
   /** Runs a command; returns its exit code and its stdout and stderr together, or why it could not be started. */
   private def exec(cmd: Seq[String], timeout: Long): Either[String, (Int, String)] = {
-    val log = Files.createTempFile("notebook", ".log")
+    val log = scratch.file("notebook", ".log")
     try {
       val builder = new ProcessBuilder(cmd.asJava).directory(root.resolve("notebooks").toFile)
         .redirectErrorStream(true).redirectOutput(log.toFile)

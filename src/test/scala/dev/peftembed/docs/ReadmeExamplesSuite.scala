@@ -3,6 +3,7 @@ package dev.peftembed.docs
 import dev.peftembed.peft.TextPromptInit
 import dev.peftembed.onnx.DefaultModel
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
+import dev.peftembed.testkit.ScratchSpace
 import java.nio.file.{Files, Path}
 import org.apache.spark.ml.{Pipeline, PipelineModel, PipelineStage}
 import org.apache.spark.ml.linalg.Vector
@@ -10,7 +11,7 @@ import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 
 /** README's Spark examples work as written: the Scala one runs here, and every setter they call exists. */
-class ReadmeExamplesSuite extends AnyFunSuite with LocalSparkSession {
+class ReadmeExamplesSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val readme = Files.readString(Path.of("README.md"))
 
   /** The fenced blocks of one language. */
@@ -28,7 +29,7 @@ class ReadmeExamplesSuite extends AnyFunSuite with LocalSparkSession {
 
   test("README's Scala DataFrame and Pipeline example runs, with its paths pointed at real files") {
     val scala = blocks("scala").find(_.contains("new Pipeline()")).getOrElse(fail("README has no Scala pipeline"))
-    val tmp = Files.createTempDirectory("readme-example")
+    val tmp = scratch.dir("readme-example")
     val corpus = Files.write(tmp.resolve("corpus.jsonl"), Seq(
       """{"id": 1, "text": "How do I reverse a list in Python?"}""",
       """{"id": 2, "text": "Salt the pasta water generously."}""").asJava)

@@ -1,14 +1,14 @@
 package dev.peftembed.embed
 
 import dev.peftembed.model.{ModelFormatException, SafetensorsWriter}
-import dev.peftembed.testkit.{ModelVariants, TestModels}
+import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TestModels}
 import java.nio.file.{Files, Path}
 import java.util.TreeMap
 import org.scalatest.funsuite.AnyFunSuite
 import scala.util.Using
 
 /** Each bad model or adapter fails with one line naming the file and what was expected. */
-class ConfigErrorsSuite extends AnyFunSuite {
+class ConfigErrorsSuite extends AnyFunSuite with ScratchSpace {
   private val model = TestModels.miniLm
   private lazy val adapter: Path = TestModels.promptAdapter(model, 8, seed = 8)._1
 

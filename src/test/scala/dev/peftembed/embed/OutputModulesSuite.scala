@@ -2,7 +2,7 @@ package dev.peftembed.embed
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer
 import dev.peftembed.model.SafetensorsWriter
-import dev.peftembed.testkit.{ModelVariants, OrtReference, ReferencePooling, TestModels}
+import dev.peftembed.testkit.{ModelVariants, OrtReference, ReferencePooling, ScratchSpace, TestModels}
 import dev.peftembed.testkit.VectorMath._
 import java.nio.file.Path
 import java.util.{Random, TreeMap}
@@ -14,7 +14,7 @@ import scala.util.Using
  * Dense, Normalize, text prompts, truncation to fewer dimensions, and batch invariance, against references outside
  * our code.
  */
-class OutputModulesSuite extends AnyFunSuite {
+class OutputModulesSuite extends AnyFunSuite with ScratchSpace {
   private val model = TestModels.miniLm
   private val texts = Seq("A man is playing a guitar.", "Paris is the capital of France.", "", "🚀 launch day",
     "The tokenizer must handle a somewhat longer sentence with several clauses, commas, and so on.")

@@ -4,19 +4,20 @@ import ai.djl.Device
 import ai.djl.engine.Engine
 import dev.peftembed.model.{ModelFormatException, TorchScriptConfig}
 import dev.peftembed.pooling.MaskAlignmentException
-import dev.peftembed.testkit.{LogCapture, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, LogCapture, ScratchSpace, TinyPromptBert}
 import dev.peftembed.testkit.TinyPromptBert.{promptGraph, plainGraph, dictGraph, variant}
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
 import java.io.ByteArrayOutputStream
+import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
 import java.util.Random
-import java.util.zip.{ZipEntry, ZipOutputStream}
+import java.util.zip.{ZipEntry, ZipFile, ZipOutputStream}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** TorchScript directories: what is read from which file, M declared or detected, and every error in one line. */
-class TorchScriptModelSuite extends AnyFunSuite {
+class TorchScriptModelSuite extends AnyFunSuite with ScratchSpace {
   private val cpu = EncoderOptions.defaults().withDevice("cpu", "float32")
   private val DetectionLog = "dev.peftembed.pooling.VirtualTokenCount"
 
@@ -49,10 +50,15 @@ class TorchScriptModelSuite extends AnyFunSuite {
     assert(plan(variant(plainGraph, write = Map("tokenizer.json" -> tokenizer))).maxRealTokens == 512)
   }
 
-  test("the number of inputs comes from serving.properties; the graph's width from running it once at load") {
+  test("the inputs come from forward's code, or serving.properties when it says; the width from a first run") {
     val graph = TorchScriptConfig.read(plainGraph)
     assert(graph.inputCount == 3 && graph.output == null && graph.declaredVirtualTokens == null)
-    assert(TorchScriptConfig.read(dictGraph).inputCount == 2, "DJL's default: no token types")
+    assert(graph.inputsFromServingProperties && graph.inputsDeclaredBy == plainGraph.resolve("serving.properties"))
+    val dict = TorchScriptConfig.read(dictGraph)
+    assert(dict.inputNames == "(input_ids, attention_mask)" && dict.inputsDeclaredBy == dictGraph.resolve("model.pt"))
+    val unstated = variant(plainGraph, remove = Seq("serving.properties"))
+    assert(TorchScriptConfig.read(unstated).inputNames == "(input_ids, attention_mask, token_type_ids)")
+    assert(TorchScriptConfig.read(TinyPromptBert.varyingGraph).inputCount == 2, "a scripted graph's code too")
     val (dims, log) = LogCapture("dev.peftembed.model.ModelDirectory") {
       assert(plan(plainGraph).dimension == 0, "no config states the width")
       Using.resource(SentenceEncoder.load(plainGraph, null, cpu))(_.dimension)
@@ -130,6 +136,55 @@ class TorchScriptModelSuite extends AnyFunSuite {
     val bad = variant(promptGraph, write = Map("serving.properties" -> "includeTokenTypes=yes\n"))
     oneLine(intercept[ModelFormatException](plan(bad)).getMessage, "serving.properties",
       "includeTokenTypes must be true or false")
+  }
+
+  /** A copy of the HF BertModel trace whose code record has `edit` applied to its source. */
+  private def hfCode(edit: String => String): Path = {
+    val record = "model/code/__torch__/transformers/models/bert/modeling_bert.py"
+    BadFiles.variantWith(TinyPromptBert.hfBertGraph, "model.pt") { (src, dst) =>
+      val code = Using.resource(new ZipFile(src.toFile))(z => new String(z.getInputStream(z.getEntry(record))
+        .readAllBytes(), UTF_8))
+      val edited = edit(code)
+      assert(edited != code, "the edit changed nothing")
+      BadFiles.replaceZipRecord(src, dst, record, edited.getBytes(UTF_8))
+    }
+  }
+
+  private val Params = "    input_ids: Tensor,\n    attention_mask: Tensor,\n    token_type_ids: Tensor)"
+
+  test("inputs are passed by the names forward declares, in its order, whatever the order is") {
+    // The same length, so the code's debug records still point at the same places.
+    val reordered = hfCode(_.replace(Params,
+      "    token_type_ids: Tensor,\n    input_ids: Tensor,\n    attention_mask: Tensor)"))
+    assert(TorchScriptConfig.read(reordered).inputNames == "(token_type_ids, input_ids, attention_mask)")
+    val texts = Seq("a man is eating food.", "x", "the quick brown fox jumps over the lazy dog")
+    encode(reordered, texts).zip(encode(TinyPromptBert.hfBertGraph, texts)).foreach { case (a, b) =>
+      assert(maxAbsDiff(a.vector, b.vector) == 0.0)
+    }
+    // By position, the ids land in token_type_ids, whose table has 2 rows: the first run at load fails.
+    val byPosition = variant(reordered, write = Map("serving.properties" -> "includeTokenTypes=true\n"))
+    assert(TorchScriptConfig.read(byPosition).inputNames == "(input_ids, attention_mask, token_type_ids)",
+      "serving.properties overrides the code")
+    oneLine(loadError[ModelFormatException](byPosition), "model.pt",
+      "given (input_ids, attention_mask, token_type_ids)")
+  }
+
+  test("a forward signature that cannot be read, or takes what we cannot give, is one line naming the file") {
+    val expected = "expected forward(self, input_ids: Tensor, attention_mask: Tensor[, token_type_ids: Tensor])"
+    def refused(dir: Path, mentions: String*): Unit =
+      oneLine(intercept[ModelFormatException](plan(dir)).getMessage, (dir.resolve("model.pt").toString +: mentions): _*)
+    refused(hfCode(_.replace("    input_ids: Tensor,", "    pixels: Tensor,  ")), "takes \"pixels\", which this "
+      + "program cannot provide", "modeling_bert.py", expected, "includeTokenTypes")
+    refused(hfCode(_.replace("    input_ids: Tensor,", "    input_ids: List[int],")), "takes input_ids as List[int]",
+      expected)
+    refused(hfCode(_.replace("attention_mask: Tensor,", "position_ids: Tensor=None,")), "takes token_type_ids after a "
+      + "parameter left to its default")
+    refused(hfCode(_.replace("class BertModel(Module):", "class Other(Module):")), "has no class BertModel")
+    refused(hfCode(_.replace("def forward(", "def backward(")), "class BertModel in", "has no forward method")
+    refused(hfCode(_.replace("token_type_ids: Tensor)", "token_type_ids: Tensor")), "does not close")
+    val overridden = variant(hfCode(_.replace("    input_ids: Tensor,", "    pixels: Tensor,  ")),
+      write = Map("serving.properties" -> "includeTokenTypes=true\n"))
+    assert(TorchScriptConfig.read(overridden).inputCount == 3, "serving.properties is the way around an odd signature")
   }
 
   test("the output is chosen by peftembed.output: a tuple index or a dict key; a wrong choice is a clear error") {

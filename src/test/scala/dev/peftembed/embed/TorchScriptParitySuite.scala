@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape
 import dev.peftembed.encoder.TorchScriptEncoder
 import dev.peftembed.model.TorchScriptConfig
 import dev.peftembed.pooling.VirtualTokenPolicy
-import dev.peftembed.testkit.TinyPromptBert
+import dev.peftembed.testkit.{ScratchSpace, TinyPromptBert}
 import dev.peftembed.testkit.TinyPromptBert.{VirtualTokens, texts}
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
 import dev.peftembed.text.TextTokenizer
@@ -20,7 +20,7 @@ import scala.util.Using
  * whose output is M positions longer than the attention mask: pooling with the tokenizer's mask fails exactly as
  * sentence-transformers did, and our path pools the same batch and equals our native encoder on the same weights.
  */
-class TorchScriptParitySuite extends AnyFunSuite {
+class TorchScriptParitySuite extends AnyFunSuite with ScratchSpace {
   private val Tolerance = 1e-5
   private val cpu = EncoderOptions.defaults().withDevice("cpu", "float32")
 
@@ -86,5 +86,14 @@ class TorchScriptParitySuite extends AnyFunSuite {
     val expected = encode(TinyPromptBert.st, null, cpu)
     assertSame("tuple (ids, mask, types)", encode(TinyPromptBert.plainGraph, null, cpu), expected)
     assertSame("dict (ids, mask)", encode(TinyPromptBert.dictGraph, null, cpu), expected)
+  }
+
+  test("a Hugging Face BertModel trace with three inputs and no serving.properties equals the native encoder") {
+    val graph = TinyPromptBert.hfBertGraph
+    assert(!java.nio.file.Files.exists(graph.resolve("serving.properties")))
+    val config = TorchScriptConfig.read(graph)
+    assert(config.inputNames == "(input_ids, attention_mask, token_type_ids)" && !config.inputsFromServingProperties)
+    assertSame("HF BertModel trace, inputs from its code", encode(graph, null, cpu),
+      encode(TinyPromptBert.st, null, cpu))
   }
 }

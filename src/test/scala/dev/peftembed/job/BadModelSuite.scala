@@ -5,7 +5,7 @@ import dev.peftembed.cli.Main
 import dev.peftembed.embed.{EncoderOptions, EncoderPlan, SentenceEncoder}
 import dev.peftembed.model.ModelFormatException
 import dev.peftembed.spark.LocalSparkSession
-import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, ScratchSpace, TestModels, TinyPromptBert}
 import java.nio.file.{Files, Path}
 import java.util.Random
 import org.scalatest.funsuite.AnyFunSuite
@@ -16,7 +16,7 @@ import scala.util.Using
  * what was expected; the `embed` command exits 2 and leaves no output directory. One table, each case run through
  * the plan a driver builds and through the command line.
  */
-class BadModelSuite extends AnyFunSuite with LocalSparkSession {
+class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val model = TestModels.miniLm
   private lazy val adapter: Path = TestModels.promptAdapter(model, 8, seed = 8)._1
   private val weights = "model.safetensors"
@@ -172,7 +172,7 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   private lazy val input: Path = {
-    val f = Files.createTempDirectory("bad-model-input").resolve("in.jsonl")
+    val f = scratch.dir("bad-model-input").resolve("in.jsonl")
     Files.writeString(f, "{\"id\": 1, \"text\": \"a sentence\"}\n{\"id\": 2, \"text\": \"another one\"}\n")
   }
 
@@ -183,7 +183,7 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession {
         val driver = intercept[ModelFormatException](EncoderPlan.resolve(modelDir, adapterDir, EncoderOptions.defaults()))
         assertOneLine(driver.getMessage, c)
 
-        val out = Files.createTempDirectory("bad-model-out").resolve("embeddings")
+        val out = scratch.dir("bad-model-out").resolve("embeddings")
         val before = embedJobs(s"${c.name}-before")
         val args = Seq("embed", "--input", input.toString, "--model", modelDir.toString, "--output", out.toString) ++
           Option(adapterDir).toSeq.flatMap(a => Seq("--adapter", a.toString))

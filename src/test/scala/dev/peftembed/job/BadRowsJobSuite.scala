@@ -3,7 +3,7 @@ package dev.peftembed.job
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.cli.Main
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, TestModels}
+import dev.peftembed.testkit.{Console, ScratchSpace, TestModels}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.Files
 import org.apache.spark.sql.SaveMode
@@ -15,7 +15,7 @@ import scala.jdk.CollectionConverters._
  * A 50k-row table seeded with every kind of bad text goes through the real embed job: no row lost or duplicated, each
  * kind counted in the summary exactly as seeded, and each row's result the one the README's bad-rows policy promises.
  */
-class BadRowsJobSuite extends AnyFunSuite with LocalSparkSession {
+class BadRowsJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val json = new ObjectMapper()
   private val rows = 50000
   private val maxSeqLength = 16
@@ -76,7 +76,7 @@ class BadRowsJobSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test(s"$rows rows with every bad kind: rows_in == rows_out, ids unchanged, each kind counted as seeded") {
-    val dir = Files.createTempDirectory("bad-rows-job")
+    val dir = scratch.dir("bad-rows-job")
     val input = Files.createDirectories(dir.resolve("in"))
     val files = 4
     (0 until files).foreach { f =>
@@ -127,14 +127,14 @@ class BadRowsJobSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("Spark replaces a lone surrogate with '?' when the text enters a DataFrame, so it reaches the model as '?'") {
-    val dir = Files.createTempDirectory("surrogates")
+    val dir = scratch.dir("surrogates")
     val f = Files.writeString(dir.resolve("in.jsonl"), "{\"id\":1,\"text\":\"high \\ud800 low \\udc00\"}\n")
     val text = spark.read.json(f.toString).select("text").first().getString(0)
     assert(text == "high ? low ?")
   }
 
   test("bytes that are not UTF-8, and U+FFFD, are counted as invalid_utf8") {
-    val dir = Files.createTempDirectory("not-utf8")
+    val dir = scratch.dir("not-utf8")
     val f = dir.resolve("in.txt")
     Files.write(f, "fine\n".getBytes(UTF_8) ++ Array[Byte](0x62, 0xff.toByte, 0x61, 0x64, '\n') ++
       "decoded upstream: \ufffd\nalso fine\n".getBytes(UTF_8))
@@ -145,7 +145,7 @@ class BadRowsJobSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("a non-string text column is one line on the driver: exit code 2, no job, no output") {
-    val dir = Files.createTempDirectory("not-a-string")
+    val dir = scratch.dir("not-a-string")
     spark.range(5).selectExpr("id", "id * 2 as text").write.parquet(dir.resolve("in").toString)
     val (code, out, err) = Console.capture(Main.run("embed", "--input", dir.resolve("in").toString, "--output",
       dir.resolve("out").toString, "--model", TestModels.miniLm.dir.toString, "--master", "local[2]"))

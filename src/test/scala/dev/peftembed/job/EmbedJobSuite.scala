@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.cli.Main
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, TestModels, VectorMath}
+import dev.peftembed.testkit.{Console, ScratchSpace, TestModels, VectorMath}
 import java.nio.file.{Files, Path}
 import org.apache.spark.sql.SaveMode
 import org.apache.spark.sql.types.{ArrayType, BooleanType, FloatType, IntegerType}
@@ -13,12 +13,12 @@ import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** The embed job on local[2]: every input and output format, the modes, nulls, and the command line. */
-class EmbedJobSuite extends AnyFunSuite with LocalSparkSession {
+class EmbedJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val json = new ObjectMapper()
   private val model = TestModels.miniLm
   private val texts: Seq[String] = (0 until 60).map(i => s"sentence number $i about ${Seq("cats", "rain", "code")(i % 3)}")
 
-  private def tmp(): Path = Files.createTempDirectory("embed-job")
+  private def tmp(): Path = scratch.dir("embed-job")
 
   private def jsonl(dir: Path, name: String, rows: Seq[(Any, String)]): Path = {
     val f = dir.resolve(name)

@@ -2,7 +2,7 @@ package dev.peftembed.job
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.TestModels
+import dev.peftembed.testkit.{ScratchSpace, TestModels}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
 import java.util.concurrent.atomic.AtomicInteger
@@ -17,7 +17,7 @@ import scala.util.Using
  * real one: an input file deleted once the write job has started (a compaction under a running job), so the task
  * that reads it fails after other tasks have committed their files, and local mode does not retry it.
  */
-class FailedJobSuite extends AnyFunSuite with LocalSparkSession {
+class FailedJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val json = new ObjectMapper()
   private val files = 8
   private val rowsPerFile = 150
@@ -99,7 +99,7 @@ class FailedJobSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   private def check(mode: SaveMode, previous: Boolean): Unit = withSmallSplits {
-    val dir = Files.createTempDirectory(s"failed-job-$mode")
+    val dir = scratch.dir(s"failed-job-$mode")
     val (in, victim) = writeInput(dir, firstId = 0)
     val out = dir.resolve("out")
     val before = if (previous) {
@@ -131,7 +131,7 @@ class FailedJobSuite extends AnyFunSuite with LocalSparkSession {
 
   test("incremental: a failed rewrite leaves the previous output readable, with its old rows and vectors") {
     withSmallSplits {
-      val dir = Files.createTempDirectory("failed-incremental")
+      val dir = scratch.dir("failed-incremental")
       val (in, victim) = writeInput(dir, firstId = 0)
       val out = dir.resolve("out")
       def incremental(): JobSummary = EmbedJob.run(spark, new EmbedJob.Request(in.toString, InputFormat.JSONL,

@@ -2,7 +2,7 @@ package dev.peftembed.job
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, ModelVariants, TestModels, VectorMath}
+import dev.peftembed.testkit.{Console, ModelVariants, ScratchSpace, TestModels, VectorMath}
 import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
 import java.nio.file.{Files, Path, StandardCopyOption, StandardOpenOption}
@@ -16,7 +16,7 @@ import scala.util.Using
  * input embeds nothing and leaves the output as it was, and a run on a changed input embeds only the new and changed
  * rows, deletes the vanished ones, and ends with the vectors of a full run on that input.
  */
-class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
+class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val json = new ObjectMapper()
   private val model = TestModels.miniLm
   private val topics = Seq("cats", "rain", "code", "trains", "bread")
@@ -84,7 +84,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   private lazy val fullRunOfV2: Map[Long, Array[Float]] = {
-    val dir = Files.createTempDirectory("incremental-full")
+    val dir = scratch.dir("incremental-full")
     val out = dir.resolve("full")
     EmbedJob.run(spark, new EmbedJob.Request(input(dir, "v2.jsonl", v2).toString, null, "text", "id", out.toString,
       OutputFormat.PARQUET, SaveMode.ErrorIfExists, stage(), 3600))
@@ -103,7 +103,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   /** Runs 1 (fresh), 2 (no change) and 3 (changed input) on one format; returns the output after run 2's check. */
   private def threeRuns(format: OutputFormat, checkUnchanged: (Path, () => Unit) => Unit,
       checkChanged: (Path, () => Unit) => Unit = (_, run) => run()): Path = {
-    val dir = Files.createTempDirectory(s"incremental-$format")
+    val dir = scratch.dir(s"incremental-$format")
     val in1 = input(dir, "v1.jsonl", v1)
     val out = dir.resolve("out")
 
@@ -168,7 +168,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("DELTA without --incremental: mode error refuses, overwrite replaces, append adds") {
-    val dir = Files.createTempDirectory("delta-modes")
+    val dir = scratch.dir("delta-modes")
     val in = input(dir, "in.jsonl", v1.take(10))
     val out = dir.resolve("table")
     def run(mode: SaveMode) = EmbedJob.run(spark, new EmbedJob.Request(in.toString, null, "text", "id",
@@ -182,7 +182,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("--keep-deleted keeps vanished ids; an unchanged input then writes nothing") {
-    val dir = Files.createTempDirectory("incremental-keep")
+    val dir = scratch.dir("incremental-keep")
     val out = dir.resolve("out")
     incremental(input(dir, "v1.jsonl", v1.take(50)), out, OutputFormat.PARQUET)
     val before = files(out)
@@ -195,7 +195,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("refused on the driver: another model setting, a full output, duplicate ids, append; the output is kept") {
-    val dir = Files.createTempDirectory("incremental-refuse")
+    val dir = scratch.dir("incremental-refuse")
     val in = input(dir, "in.jsonl", v1.take(20))
     val out = dir.resolve("out")
     incremental(in, out, OutputFormat.PARQUET)
@@ -225,7 +225,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("the fingerprint is the content: a copy elsewhere is the same model; one weight byte or adapter row is not") {
-    val dir = Files.createTempDirectory("incremental-content")
+    val dir = scratch.dir("incremental-content")
     val in = input(dir, "in.jsonl", v1.take(20))
     val out = dir.resolve("out")
     incremental(in, out, OutputFormat.PARQUET)
@@ -263,7 +263,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("the embed command: --incremental --output-format delta prints the change counts") {
-    val dir = Files.createTempDirectory("incremental-cli")
+    val dir = scratch.dir("incremental-cli")
     val in = input(dir, "in.jsonl", v1.take(12))
     val out = dir.resolve("table")
     def runCli(): com.fasterxml.jackson.databind.JsonNode = {

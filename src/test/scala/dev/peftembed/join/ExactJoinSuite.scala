@@ -2,6 +2,7 @@ package dev.peftembed.join
 
 import dev.peftembed.join.JoinData._
 import dev.peftembed.spark.LocalSparkSession
+import dev.peftembed.testkit.ScratchSpace
 import java.util.Random
 import org.apache.spark.ml.linalg.Vectors
 import org.apache.spark.sql.{DataFrame, Row}
@@ -10,7 +11,7 @@ import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 
 /** The exact join against a double-precision brute force, both plans, ties, thresholds and bad inputs. */
-class ExactJoinSuite extends AnyFunSuite with LocalSparkSession {
+class ExactJoinSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val dim = 32
   private val k = 5
 

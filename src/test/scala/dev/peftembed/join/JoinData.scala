@@ -1,5 +1,6 @@
 package dev.peftembed.join
 
+import dev.peftembed.testkit.Scratch
 import java.util.Random
 import org.apache.spark.sql.{DataFrame, Row, SparkSession}
 import org.apache.spark.sql.types.{ArrayType, FloatType, LongType, StructType}
@@ -29,8 +30,8 @@ object JoinData {
    * The rows as a Parquet table, as a join meets them in use. (A table made from a local collection is planned as a
    * local relation, which Spark's optimizer evaluates on the driver every time a plan over it is optimized.)
    */
-  def table(spark: SparkSession, rows: Seq[(Long, Array[Float])]): DataFrame = {
-    val dir = java.nio.file.Files.createTempDirectory("join-table").resolve("t").toString
+  def table(spark: SparkSession, rows: Seq[(Long, Array[Float])])(implicit scratch: Scratch): DataFrame = {
+    val dir = scratch.dir("join-table").resolve("t").toString
     // Slices of about 1k rows keep each task's share of the data small.
     val slices = math.max(2, rows.size / 1000)
     spark.createDataFrame(spark.sparkContext.parallelize(rows.map { case (id, v) => Row(id, v.toSeq) }, slices), schema)

@@ -2,11 +2,12 @@ package dev.peftembed.join
 
 import dev.peftembed.join.JoinData._
 import dev.peftembed.spark.LocalSparkSession
+import dev.peftembed.testkit.ScratchSpace
 import java.util.Random
 import org.scalatest.funsuite.AnyFunSuite
 
 /** The LSH join against the exact one: recall, exact re-scoring, thresholds, and no identity pairs. */
-class LshJoinSuite extends AnyFunSuite with LocalSparkSession {
+class LshJoinSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val dim = 64
 
   /** 4000 rows in 200 clusters: within a cluster, cosines of about 0.8; across, about 0. */

@@ -2,6 +2,7 @@ package dev.peftembed.join
 
 import dev.peftembed.join.JoinData._
 import dev.peftembed.spark.LocalSparkSession
+import dev.peftembed.testkit.ScratchSpace
 import java.util.Random
 import org.apache.spark.sql.Row
 import org.apache.spark.sql.types.{LongType, StructType}
@@ -9,7 +10,7 @@ import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 
 /** Near-duplicate clusters: planted clusters found exactly, and connected components against union-find. */
-class NearDuplicatesSuite extends AnyFunSuite with LocalSparkSession {
+class NearDuplicatesSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val dim = 64
   private val threshold = 0.95
 

@@ -3,7 +3,7 @@ package dev.peftembed.join
 import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 import dev.peftembed.cli.Main
 import dev.peftembed.spark.LocalSparkSession
-import dev.peftembed.testkit.Console
+import dev.peftembed.testkit.{Console, ScratchSpace}
 import java.nio.file.{Files, Path}
 import org.apache.spark.sql.DataFrame
 import org.scalatest.funsuite.AnyFunSuite
@@ -14,9 +14,9 @@ import scala.jdk.CollectionConverters._
  * 108 paraphrase pairs) plus planted near-duplicates: ranks, thresholds, both methods, dedup, the summary line and
  * the errors.
  */
-class SimilarCommandSuite extends AnyFunSuite with LocalSparkSession {
+class SimilarCommandSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val json = new ObjectMapper()
-  private lazy val dir: Path = Files.createTempDirectory("similar-command")
+  private lazy val dir: Path = scratch.dir("similar-command")
 
   private lazy val corpus: Seq[JsonNode] =
     scala.io.Source.fromResource("samples/corpus.jsonl")(scala.io.Codec.UTF8).getLines().map(json.readTree).toSeq

@@ -1,13 +1,13 @@
 package dev.peftembed.model
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{ModelVariants, TinyPromptBert}
+import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TinyPromptBert}
 import java.util.TreeMap
 import org.scalatest.funsuite.AnyFunSuite
 import scala.util.Using
 
 /** The driver checks the tensors the encoder reads: a checkpoint of exactly those must load and encode as before. */
-class BertWeightLayoutSuite extends AnyFunSuite {
+class BertWeightLayoutSuite extends AnyFunSuite with ScratchSpace {
   test("the layout names every tensor the encoder reads, with the shapes it reads them at") {
     val source = TinyPromptBert.st
     val config = BertConfig.read(source.resolve("config.json"))

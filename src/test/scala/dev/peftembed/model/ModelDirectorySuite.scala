@@ -2,7 +2,7 @@ package dev.peftembed.model
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
 import dev.peftembed.pooling.PoolingMode
-import dev.peftembed.testkit.{ModelVariants, TestModels}
+import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TestModels}
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
 import java.nio.file.{Files, Path}
 import java.util.TreeMap
@@ -11,7 +11,7 @@ import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** The layouts a model directory may come in, each read to the same vectors. */
-class ModelDirectorySuite extends AnyFunSuite {
+class ModelDirectorySuite extends AnyFunSuite with ScratchSpace {
   private val model = TestModels.miniLm
   private val texts = Seq("sharded or not, the same model", "a second sentence", "")
 

@@ -4,14 +4,13 @@ import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 import com.fasterxml.jackson.databind.node.{ArrayNode, JsonNodeFactory, ObjectNode}
 import dev.peftembed.embed.{EncoderOptions, EncoderPlan, SentenceEncoder}
 import dev.peftembed.peft.PromptAdapter
-import dev.peftembed.testkit.{BadFiles, ModelVariants, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, ModelVariants, ScratchSpace, TestModels, TinyPromptBert}
 import java.io.RandomAccessFile
 import java.nio.{ByteBuffer, ByteOrder}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path, StandardCopyOption}
 import java.util.Random
 import java.util.concurrent.{Callable, Executors, TimeUnit, TimeoutException}
-import org.scalatest.BeforeAndAfterAll
 import org.scalatest.funsuite.AnyFunSuite
 import scala.collection.mutable
 import scala.jdk.CollectionConverters._
@@ -23,7 +22,7 @@ import scala.util.Using
  * line naming a file of the mutated directory. Any other exception, an error (OOM, stack overflow), or a load that
  * takes longer than the per-case timeout fails the test with the iteration and the mutation, to replay.
  */
-class ModelFuzzSuite extends AnyFunSuite with BeforeAndAfterAll {
+class ModelFuzzSuite extends AnyFunSuite with ScratchSpace {
   /** Fixed for the build; PEFTEMBED_FUZZ_SEED and PEFTEMBED_FUZZ_ITERATIONS explore further by hand. */
   private val Seed = sys.env.get("PEFTEMBED_FUZZ_SEED").map(_.toLong).getOrElse(20261128L)
   private val Iterations = sys.env.get("PEFTEMBED_FUZZ_ITERATIONS").map(_.toInt).getOrElse(6000)
@@ -58,10 +57,7 @@ class ModelFuzzSuite extends AnyFunSuite with BeforeAndAfterAll {
   /** A TorchScript archive: a zip of pickles, code and tensor data. */
   private case object TorchScriptZip extends Kind
 
-  private val scratch = mutable.Buffer[Path]()
-  private def variant(source: Path): Path = { val d = ModelVariants.copyOf(source); scratch += d; d }
-
-  override def afterAll(): Unit = try scratch.foreach(BadFiles.delete) finally super.afterAll()
+  private def variant(source: Path): Path = ModelVariants.copyOf(source)
 
   private def encode(model: Path, adapter: Path): Unit =
     Using.resource(SentenceEncoder.load(model, adapter, cpu))(_.encode(texts))
@@ -73,7 +69,6 @@ class ModelFuzzSuite extends AnyFunSuite with BeforeAndAfterAll {
     val mini = TestModels.miniLm
     val miniConfigs = variant(mini.dir)
     val miniHeader = BadFiles.variantWith(mini.dir, "model.safetensors")((src, dst) => sparseHeaderCopy(src, dst))
-    scratch += miniHeader
     val miniAdapter = variant(TestModels.promptAdapter(mini, 8, seed = 8)._1)
     val tinyLoad = () => encode(tiny, null)
     val tinyAdapterLoad = () => encode(tinyForAdapter, tinyAdapter)
@@ -268,7 +263,7 @@ class ModelFuzzSuite extends AnyFunSuite with BeforeAndAfterAll {
         // A valid zip around a damaged record: what only libtorch itself can reject.
         val records = Using.resource(new java.util.zip.ZipFile(t.path.toFile))(_.entries().asScala.map(_.getName).toSeq)
         val record = records(rnd.nextInt(records.size))
-        val source = Files.createTempFile("graph", ".pt")
+        val source = scratch.file("graph", ".pt")
         try {
           Files.write(source, t.original)
           val bytes = Using.resource(new java.util.zip.ZipFile(source.toFile))(z => z.getInputStream(z.getEntry(record))
@@ -308,7 +303,8 @@ class ModelFuzzSuite extends AnyFunSuite with BeforeAndAfterAll {
         val what = mutate(t, rnd)
         if (replay.exists(_ != i)) {} else {
         replay.foreach { _ =>
-          val keep = Files.createTempDirectory(s"fuzz-replay-$i")
+          // Next to the breadcrumb, not in the suite's scratch space: the mutant must outlive the suite.
+          val keep = Files.createDirectories(breadcrumb.resolve(s"replay-$i"))
           Files.copy(t.path, keep.resolve(t.path.getFileName))
           info(s"replaying iteration $i, ${t.name}, $what: the mutant is in $keep")
         }

@@ -1,17 +1,18 @@
 package dev.peftembed.model
 
+import dev.peftembed.testkit.ScratchSpace
 import java.nio.{ByteBuffer, ByteOrder}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
 
 /** Every size and offset in a safetensors header is checked against the file before anything is read. */
-class SafetensorsFileSuite extends AnyFunSuite {
+class SafetensorsFileSuite extends AnyFunSuite with ScratchSpace {
   private def file(header: String, data: Array[Byte], declaredLength: Option[Long] = None): Path = {
     val h = header.getBytes(UTF_8)
     val buf = ByteBuffer.allocate(8 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN)
     buf.putLong(declaredLength.getOrElse(h.length.toLong)).put(h).put(data)
-    val p = Files.createTempFile("t", ".safetensors")
+    val p = scratch.file("t", ".safetensors")
     Files.write(p, buf.array())
     p
   }
@@ -35,7 +36,7 @@ class SafetensorsFileSuite extends AnyFunSuite {
   }
 
   test("a file shorter than its length prefix is refused") {
-    val p = Files.createTempFile("t", ".safetensors")
+    val p = scratch.file("t", ".safetensors")
     Files.write(p, Array[Byte](1, 2, 3))
     assert(failure(p).contains("truncated safetensors file"))
   }

@@ -9,30 +9,25 @@ import java.nio.{ByteBuffer, ByteOrder}
 import java.nio.channels.FileChannel
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{DirectoryNotEmptyException, Files, Path, StandardOpenOption}
-import java.util.{Comparator, TreeMap}
-import org.scalatest.BeforeAndAfterAll
+import java.util.TreeMap
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 import BertOnnxImporterSuite.{Imported, Pb}
+import dev.peftembed.testkit.ScratchSpace
 
 /**
  * Imports the two ONNX exports shipped in the langchain4j jars on the test classpath and checks the resulting
  * sentence-transformers directories; synthetic protobufs cover the cases those two models do not exercise.
  */
-class BertOnnxImporterSuite extends AnyFunSuite with BeforeAndAfterAll {
+class BertOnnxImporterSuite extends AnyFunSuite with ScratchSpace {
 
   private val json = new ObjectMapper()
-  private lazy val tmp: Path = Files.createTempDirectory("bert-onnx-importer")
+  private lazy val tmp: Path = scratch.dir("bert-onnx-importer")
 
   private lazy val miniLm = importShipped("all-minilm-l6-v2")
   private lazy val bgeSmall = importShipped("bge-small-en-v1.5")
-
-  override def afterAll(): Unit = {
-    try deleteRecursively(tmp)
-    finally super.afterAll()
-  }
 
   // --- Fixtures ---------------------------------------------------------------------------------------------------
 
@@ -60,12 +55,6 @@ class BertOnnxImporterSuite extends AnyFunSuite with BeforeAndAfterAll {
   private def listNames(dir: Path): List[String] =
     Using.resource(Files.list(dir))(_.iterator().asScala.map(_.getFileName.toString).toList)
 
-  private def deleteRecursively(dir: Path): Unit =
-    if (Files.exists(dir)) {
-      Using.resource(Files.walk(dir)) { paths =>
-        paths.sorted(Comparator.reverseOrder[Path]()).iterator().asScala.foreach(Files.delete)
-      }
-    }
 
   /** Reads a safetensors file with nothing but Jackson and NIO, independently of the writer. */
   private final class Safetensors(val file: Path) {

@@ -3,13 +3,14 @@ package dev.peftembed.pooling
 import ai.djl.engine.Engine
 import ai.djl.ndarray.types.Shape
 import dev.peftembed.model.PoolingConfig
+import dev.peftembed.testkit.ScratchSpace
 import java.nio.file.Files
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** The six pooling modes against values computed by hand, and the mask alignment that feeds them. */
-class PoolingSuite extends AnyFunSuite {
+class PoolingSuite extends AnyFunSuite with ScratchSpace {
   // Two rows, three positions, two dimensions. Row 0 has its last position padded.
   private val tokens = Array[Float](1, 2, 3, 4, 5, 6, -1, 0, 2, -2, 4, 8)
   private val mask = new AlignedMask(2, 3, Array[Float](1, 1, 0, 1, 1, 1), 0, Array(1, 2))
@@ -53,7 +54,7 @@ class PoolingSuite extends AnyFunSuite {
   }
 
   test("config flags are read in sentence-transformers' concatenation order, whatever their order in the file") {
-    val dir = Files.createTempDirectory("pooling")
+    val dir = scratch.dir("pooling")
     val file = dir.resolve("config.json")
     Files.writeString(file, """{"word_embedding_dimension": 4, "pooling_mode_lasttoken": true,
       "pooling_mode_mean_tokens": true, "pooling_mode_cls_token": true, "include_prompt": false}""")

@@ -1,23 +1,16 @@
 package dev.peftembed.spark
 
+import dev.peftembed.testkit.ScratchSpace
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
-import java.util.Comparator
 import org.apache.hadoop.conf.Configuration
-import org.scalatest.BeforeAndAfterAll
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 
-class ModelLocatorSuite extends AnyFunSuite with BeforeAndAfterAll {
+class ModelLocatorSuite extends AnyFunSuite with ScratchSpace {
 
-  private lazy val tmp: Path = Files.createTempDirectory("model-locator")
+  private lazy val tmp: Path = scratch.dir("model-locator")
   private lazy val cacheRoot: Path = tmp.resolve("cache")
-
-  override def afterAll(): Unit = {
-    try {
-      Files.walk(tmp).sorted(Comparator.reverseOrder[Path]()).iterator().asScala.foreach(Files.delete)
-    } finally super.afterAll()
-  }
 
   private def write(file: Path, text: String): Unit = {
     Files.createDirectories(file.getParent)

@@ -1,8 +1,8 @@
 package dev.peftembed.spark
 
 import dev.peftembed.onnx.DefaultModel
+import dev.peftembed.testkit.ScratchSpace
 import java.nio.file.{Files, Path}
-import java.util.Comparator
 import org.apache.spark.ml.{Pipeline, PipelineModel, PipelineStage}
 import org.apache.spark.ml.linalg.Vector
 import org.apache.spark.sql.Row
@@ -10,14 +10,9 @@ import org.apache.spark.sql.types.{DataTypes, StructType}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 
-class PeftEmbedderPersistenceSuite extends AnyFunSuite with LocalSparkSession {
+class PeftEmbedderPersistenceSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
 
-  private lazy val tmp: Path = Files.createTempDirectory("peft-embedder-persistence")
-
-  override def afterAll(): Unit = {
-    try Files.walk(tmp).sorted(Comparator.reverseOrder[Path]()).iterator().asScala.foreach(Files.delete)
-    finally super.afterAll()
-  }
+  private lazy val tmp: Path = scratch.dir("peft-embedder-persistence")
 
   private def configured: PeftEmbedder = new PeftEmbedder()
     .setInputCol("body").setOutputCol("vec").setModelPath(DefaultModel.resolve().toString)

@@ -3,6 +3,7 @@ package dev.peftembed.spark
 import dev.peftembed.cli.Main
 import dev.peftembed.model.ModelFormatException
 import dev.peftembed.onnx.DefaultModel
+import dev.peftembed.testkit.ScratchSpace
 import java.io.{ByteArrayOutputStream, PrintStream}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
@@ -13,7 +14,7 @@ import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
 
 /** Schema checks, parameter validation and failing fast on the driver; no model is loaded here. */
-class PeftEmbedderValidationSuite extends AnyFunSuite with LocalSparkSession {
+class PeftEmbedderValidationSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
 
   private val schema = new StructType()
     .add("id", DataTypes.LongType)
@@ -97,7 +98,7 @@ class PeftEmbedderValidationSuite extends AnyFunSuite with LocalSparkSession {
 
   /** What `peft-embed encode` prints on stderr for these arguments, without its "peft-embed: error: " prefix. */
   private def encodeCommandError(args: String*): String = {
-    val input = Files.createTempFile("encode-input", ".jsonl")
+    val input = scratch.file("encode-input", ".jsonl")
     Files.writeString(input, "{\"id\":1,\"text\":\"a\"}\n", UTF_8)
     val captured = new ByteArrayOutputStream()
     val saved = System.err
@@ -131,7 +132,7 @@ class PeftEmbedderValidationSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("a bad model path fails transform() on the driver, before any job, with the encode command's message") {
-    val parent = Files.createTempDirectory("no-model")
+    val parent = scratch.dir("no-model")
     val missing = parent.resolve("missing-model").toString
     try {
       val e = failsBeforeAnyJob(new PeftEmbedder().setModelPath(missing))
@@ -142,7 +143,7 @@ class PeftEmbedderValidationSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("a bad adapter fails transform() on the driver, before any job, with the encode command's message") {
-    val adapter = Files.createTempDirectory("bad-adapter")
+    val adapter = scratch.dir("bad-adapter")
     val config = adapter.resolve("adapter_config.json")
     Files.writeString(config, "{\"peft_type\": \"LORA\"}", UTF_8)
     val model = DefaultModel.resolve().toString

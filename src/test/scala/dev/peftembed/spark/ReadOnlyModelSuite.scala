@@ -1,7 +1,7 @@
 package dev.peftembed.spark
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, ScratchSpace, TestModels, TinyPromptBert}
 import java.nio.file.attribute.PosixFilePermission
 import java.nio.file.{Files, LinkOption, Path}
 import org.scalatest.funsuite.AnyFunSuite
@@ -14,7 +14,7 @@ import scala.util.Using
  * run) and, above all, their whole parent tree is recorded before and after encoding in every way: in-process,
  * the `encode` command, and the Spark stage. Names, types, sizes and modification times must not change.
  */
-class ReadOnlyModelSuite extends AnyFunSuite with LocalSparkSession {
+class ReadOnlyModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   /** Every entry under `root`: relative path, kind, size, modification time. */
   private def snapshot(root: Path): Map[String, (Boolean, Long, Long)] =
     Using.resource(Files.walk(root)) { paths =>
@@ -34,12 +34,12 @@ class ReadOnlyModelSuite extends AnyFunSuite with LocalSparkSession {
   }
 
   test("encoding in-process, with the encode command and in the Spark stage writes nothing next to the models") {
-    val parent = Files.createTempDirectory("read-only-models")
+    val parent = scratch.dir("read-only-models")
     val model = ModelVariants.copyTree(TestModels.miniLm.dir, parent.resolve("model"))
     val adapter = ModelVariants.copyTree(TestModels.promptAdapter(TestModels.miniLm, 8, seed = 8)._1,
       parent.resolve("adapter"))
     val graph = ModelVariants.copyTree(TinyPromptBert.promptGraph, parent.resolve("graph"))
-    val work = Files.createTempDirectory("read-only-work")
+    val work = scratch.dir("read-only-work")
     writable(parent, on = false)
     try {
       val before = snapshot(parent)

@@ -2,7 +2,7 @@ package dev.peftembed.spark
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
 import dev.peftembed.pooling.VirtualTokenPolicy
-import dev.peftembed.testkit.TinyPromptBert
+import dev.peftembed.testkit.{ScratchSpace, TinyPromptBert}
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
 import java.nio.file.Path
 import org.apache.spark.sql.Row
@@ -12,7 +12,7 @@ import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /** The Spark stage on local[2] embeds the prompt-tuned TorchScript fixture as the native path embeds its weights. */
-class TorchScriptStageSuite extends AnyFunSuite with LocalSparkSession {
+class TorchScriptStageSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val texts = TinyPromptBert.texts :+ null
 
   private def native(policy: VirtualTokenPolicy) = Using.resource(SentenceEncoder.load(TinyPromptBert.st,

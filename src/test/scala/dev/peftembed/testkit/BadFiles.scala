@@ -107,7 +107,7 @@ object BadFiles {
   }
 
   /** A copy of `dir` where `name` is a real file (not the link ModelVariants makes for large files), then edited. */
-  def variantWith(dir: Path, name: String)(write: (Path, Path) => Unit): Path = {
+  def variantWith(dir: Path, name: String)(write: (Path, Path) => Unit)(implicit scratch: Scratch): Path = {
     val copy = ModelVariants.copyOf(dir)
     Files.delete(copy.resolve(name))
     write(dir.resolve(name), copy.resolve(name))

@@ -6,8 +6,8 @@ import scala.util.Using
 
 /** Scratch copies of a model directory to modify: configs copied, large weight files linked. */
 object ModelVariants {
-  def copyOf(source: Path): Path = {
-    val target = Files.createTempDirectory("model-variant")
+  def copyOf(source: Path)(implicit scratch: Scratch): Path = {
+    val target = scratch.dir("model-variant")
     Using.resource(Files.walk(source)) { paths =>
       paths.iterator().asScala.filter(Files.isRegularFile(_)).foreach { p =>
         val dest = target.resolve(source.relativize(p).toString)

@@ -28,6 +28,12 @@ object TinyPromptBert {
   /** The base graph taking (ids, mask, types) and returning (last_hidden_state, pooler_output); no configs. */
   def plainGraph: Path = root.resolve("torchscript-plain")
 
+  /**
+   * The base graph traced as Hugging Face's BertModel: forward(input_ids, attention_mask, token_type_ids) in
+   * code/__torch__/transformers/models/bert/modeling_bert.py, a tuple out; no serving.properties, no configs.
+   */
+  def hfBertGraph: Path = root.resolve("torchscript-hf-bert")
+
   /** The base graph taking (ids, mask) and returning a dict. */
   def dictGraph: Path = root.resolve("torchscript-dict")
 
@@ -35,7 +41,8 @@ object TinyPromptBert {
   def varyingGraph: Path = root.resolve("torchscript-varying")
 
   /** A scratch copy of a fixture directory with some files removed and others written. */
-  def variant(source: Path, remove: Seq[String] = Nil, write: Map[String, String] = Map.empty): Path = {
+  def variant(source: Path, remove: Seq[String] = Nil, write: Map[String, String] = Map.empty)
+      (implicit scratch: Scratch): Path = {
     val dir = ModelVariants.copyOf(source)
     remove.foreach(name => Files.delete(dir.resolve(name)))
     write.foreach { case (name, text) => ModelVariants.write(dir.resolve(name), text) }
