@@ -6,6 +6,7 @@ import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
 import dev.peftembed.testkit.ScratchSpace
 import java.nio.file.{Files, Path}
 import org.apache.spark.ml.{Pipeline, PipelineModel, PipelineStage}
+import org.apache.spark.ml.clustering.KMeans
 import org.apache.spark.ml.linalg.Vector
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
@@ -19,8 +20,9 @@ class ReadmeExamplesSuite extends AnyFunSuite with LocalSparkSession with Scratc
     s"(?s)```$language\n(.*?)```".r.findAllMatchIn(readme).map(_.group(1)).toSeq
 
   test("the setters README's Java and Scala examples call are PeftEmbedder's") {
-    // The examples also call Pipeline.setStages.
-    val setters = Seq(classOf[PeftEmbedder], classOf[Pipeline]).flatMap(_.getMethods).map(_.getName).toSet
+    // The examples also call Pipeline.setStages, and the caching example configures a KMeans.
+    val setters = Seq(classOf[PeftEmbedder], classOf[Pipeline], classOf[KMeans]).flatMap(_.getMethods).map(_.getName)
+      .toSet
     val used = (blocks("java") ++ blocks("scala")).filter(_.contains("PeftEmbedder"))
       .flatMap(b => "\\.(set[A-Z]\\w*)\\(".r.findAllMatchIn(b).map(_.group(1))).toSet
     assert(used.contains("setAdapterPath") && used.contains("setVirtualTokens"))
