@@ -96,9 +96,9 @@ public final class EmbedJob {
     }
     OutputLocation.refuseExisting(r.output(), r.mode(), hadoop);
     Dataset<Row> table = withId(source, r.idCol(), r.textCol());
-    // Before any job: transform validates the model, adapter and options on the driver. The rows it will embed are
-    // spread once they are counted.
-    stage.transform(table);
+    // Before any job: the model, adapter and options are checked on the driver. The rows to embed are spread once
+    // they are counted.
+    stage.validate(table);
     TextKinds kinds = inJobGroup(spark, COUNT_GROUP, "count input rows", () -> TextKinds.of(table, r.textCol()));
     long rowsIn = kinds.rows();
     // After withId: generated ids come from the input's own order, which the spread does not keep.

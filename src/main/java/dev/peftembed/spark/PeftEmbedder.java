@@ -249,20 +249,41 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
    */
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
+    Resolved r = resolve(dataset);
+    LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
+        getOutputCol(), r.plan().model().path(), r.adapter() == null ? "" : " + adapter " + r.plan().adapterDir(),
+        r.plan().dimension() > 0 ? r.plan().dimension() : "(the graph's)", r.plan().maxRealTokens(),
+        r.options().device());
+    PartitionEmbedder embed = new PartitionEmbedder(r.model(), r.adapter(), r.options(), r.layout(), WINDOW_ROWS,
+        loadCounter(dataset.sparkSession().sparkContext()));
+    return dataset.toDF().mapPartitions(embed, Encoders.row(r.layout().schema()));
+  }
+
+  /**
+   * Checks on the driver what {@link #transform} checks, and plans nothing: for a caller that must fail fast before
+   * it runs jobs of its own over the input (counting it, spreading it) and transforms it afterwards.
+   *
+   * @throws IllegalArgumentException for a bad column or option
+   * @throws dev.peftembed.model.ModelFormatException for a bad model or adapter directory
+   */
+  public void validate(Dataset<?> dataset) {
+    resolve(dataset);
+  }
+
+  /** What the driver resolves for a transform: the output layout, the options, and the checked directories. */
+  private record Resolved(OutputLayout layout, EncoderOptions options, ModelSource model, ModelSource adapter,
+      EncoderPlan plan) {}
+
+  private Resolved resolve(Dataset<?> dataset) {
     OutputLayout layout = layout(dataset.schema());
     EncoderOptions options = encoderOptions();
-    SparkContext sc = dataset.sparkSession().sparkContext();
-    Configuration hadoopConf = sc.hadoopConfiguration();
+    Configuration hadoopConf = dataset.sparkSession().sparkContext().hadoopConfiguration();
     ModelSource model = ModelSource.describe(getModelPath(), hadoopConf, "model directory");
     ModelSource adapter = getAdapterPath().isEmpty() ? null
         : ModelSource.describe(getAdapterPath(), hadoopConf, "adapter directory");
     EncoderPlan plan = EncoderPlan.resolve(ModelLocator.localize(model),
         adapter == null ? null : ModelLocator.localize(adapter), options);
-    LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
-        getOutputCol(), plan.model().path(), adapter == null ? "" : " + adapter " + plan.adapterDir(),
-        plan.dimension() > 0 ? plan.dimension() : "(the graph's)", plan.maxRealTokens(), options.device());
-    PartitionEmbedder embed = new PartitionEmbedder(model, adapter, options, layout, WINDOW_ROWS, loadCounter(sc));
-    return dataset.toDF().mapPartitions(embed, Encoders.row(layout.schema()));
+    return new Resolved(layout, options, model, adapter, plan);
   }
 
   /**
