@@ -20,12 +20,11 @@ public enum Normalization {
    * @throws IllegalArgumentException naming the accepted values
    */
   public static Normalization parse(String value) {
-    for (Normalization n : values()) {
-      if (value != null && n.toString().equals(value.trim().toLowerCase(Locale.ROOT))) {
-        return n;
-      }
+    try {
+      return valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new IllegalArgumentException("normalize must be " + ALLOWED + ", got \"" + value + "\"");
     }
-    throw new IllegalArgumentException("normalize must be " + ALLOWED + ", got \"" + value + "\"");
   }
 
   /**

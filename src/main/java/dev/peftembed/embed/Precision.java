@@ -18,12 +18,11 @@ public enum Precision {
    * @throws IllegalArgumentException naming the accepted values
    */
   public static Precision parse(String value) {
-    for (Precision p : values()) {
-      if (value != null && p.toString().equals(value.trim().toLowerCase(Locale.ROOT))) {
-        return p;
-      }
+    try {
+      return valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new IllegalArgumentException("dtype must be " + ALLOWED + ", got \"" + value + "\"");
     }
-    throw new IllegalArgumentException("dtype must be " + ALLOWED + ", got \"" + value + "\"");
   }
 
   /** @return the name a user types: {@code float32} or {@code float16} */
