@@ -10,10 +10,12 @@ import dev.peftembed.encoder.DjlRuntime;
 import dev.peftembed.encoder.PromptedBertEncoder;
 import dev.peftembed.encoder.TokenEncoder;
 import dev.peftembed.encoder.TorchScriptEncoder;
+import dev.peftembed.encoder.WeightOverlay;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.OutputModule;
 import dev.peftembed.model.Tensor;
+import dev.peftembed.peft.LoraAdapter;
 import dev.peftembed.peft.PromptAdapter;
 import dev.peftembed.pooling.AlignedMask;
 import dev.peftembed.pooling.DenseLayer;
@@ -79,7 +81,8 @@ public final class SentenceEncoder implements AutoCloseable {
    *
    * @param modelDir a sentence-transformers (or plain Hugging Face) BERT-family directory, or a TorchScript
    *     directory ({@code model.pt} and {@code tokenizer.json})
-   * @param adapterDir a PEFT prompt-tuning or P-tuning adapter directory, or {@code null}; never with TorchScript
+   * @param adapterDir a PEFT prompt-tuning, P-tuning or LoRA adapter directory, or {@code null}; never with
+   *     TorchScript
    */
   public static SentenceEncoder load(Path modelDir, Path adapterDir, EncoderOptions options) {
     return load(EncoderPlan.resolve(modelDir, adapterDir, options));
@@ -113,9 +116,13 @@ public final class SentenceEncoder implements AutoCloseable {
 
   private static TokenEncoder loadNative(EncoderPlan plan, Device device, DataType dtype) {
     Path dir = plan.model().path();
-    Tensor prompt = plan.adapterDir() == null ? null
+    boolean lora = LoraAdapter.isLora(plan.adapter());
+    Tensor prompt = plan.adapterDir() == null || lora ? null
         : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir).promptEmbeddings();
-    return new PromptedBertEncoder(BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype), prompt);
+    WeightOverlay overlay = lora ? LoraAdapter.load(plan.adapterDir(), plan.model().bert()).merged()
+        : WeightOverlay.NONE;
+    return new PromptedBertEncoder(BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype, overlay),
+        prompt);
   }
 
   private static String describeNetwork(EncoderPlan plan, int tokenWidth) {
