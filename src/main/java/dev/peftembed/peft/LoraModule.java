@@ -1,6 +1,7 @@
 package dev.peftembed.peft;
 
 import dev.peftembed.model.Tensor;
+import java.util.Arrays;
 
 /**
  * The low-rank term of one adapted linear module, PEFT's {@code lora.Linear} at inference
@@ -36,7 +37,7 @@ public record LoraModule(String module, Tensor a, Tensor b, Tensor bBias, double
     float[] delta = new float[out * in];
     double[] row = new double[in];
     for (int o = 0; o < out; o++) {
-      java.util.Arrays.fill(row, 0.0);
+      Arrays.fill(row, 0.0);
       for (int k = 0; k < r; k++) {
         double bk = bv[o * r + k];
         for (int i = 0; i < in; i++) {
