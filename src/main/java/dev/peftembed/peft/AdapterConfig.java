@@ -30,7 +30,7 @@ public record AdapterConfig(
   /** The adapters whose trained state is a [M, H] table of input embeddings. */
   static final Set<String> PROMPT_LEARNING = Set.of("PROMPT_TUNING", "P_TUNING");
 
-  private static final Set<String> KNOWN_LATER = Set.of("LORA", "PREFIX_TUNING", "ADALORA", "IA3", "LOHA", "LOKR",
+  private static final Set<String> KNOWN_LATER = Set.of("PREFIX_TUNING", "ADALORA", "IA3", "LOHA", "LOKR",
       "MULTITASK_PROMPT_TUNING", "ADAPTION_PROMPT", "BOFT", "OFT", "VERA", "FOURIERFT", "LN_TUNING", "POLY", "XLORA");
 
   /**
@@ -47,13 +47,13 @@ public record AdapterConfig(
     JsonNode n = JsonFiles.read(file);
     String type = JsonFiles.optText(n, "peft_type", null, file);
     if (type == null) {
-      throw new ModelFormatException(file, "missing field \"peft_type\" (expected PROMPT_TUNING or P_TUNING)");
+      throw new ModelFormatException(file, "missing field \"peft_type\" (expected PROMPT_TUNING, P_TUNING or LORA)");
     }
     type = type.toUpperCase(Locale.ROOT);
     if (!PROMPT_LEARNING.contains(type)) {
       String why = KNOWN_LATER.contains(type) ? "is not supported yet" : "is unknown";
       throw new ModelFormatException(file, "peft_type " + type + " " + why
-          + " (supported: PROMPT_TUNING, P_TUNING)");
+          + " (supported: PROMPT_TUNING, P_TUNING, LORA)");
     }
     int m = JsonFiles.requireInt(n, "num_virtual_tokens", file);
     if (m <= 0) {

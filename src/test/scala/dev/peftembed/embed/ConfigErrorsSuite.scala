@@ -84,7 +84,7 @@ class ConfigErrorsSuite extends AnyFunSuite with ScratchSpace {
     oneLine(planError(model.dir, a), "adapter_config.json", "token_dim 768 disagrees with the model's hidden_size 384")
   }
 
-  for ((peftType, says) <- Seq("LORA" -> "is not supported yet", "PREFIX_TUNING" -> "is not supported yet",
+  for ((peftType, says) <- Seq("IA3" -> "is not supported yet", "PREFIX_TUNING" -> "is not supported yet",
       "SOMETHING_NEW" -> "is unknown")) {
     test(s"peft_type $peftType") {
       val a = adapterVariant()
