@@ -168,7 +168,7 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
     while (tracker.getJobIdsForGroup(s"bad-model-marker-$marker").isEmpty && System.currentTimeMillis() < deadline) {
       Thread.sleep(20)
     }
-    Seq(EmbedJob.COUNT_GROUP, EmbedJob.JOB_GROUP).map(g => tracker.getJobIdsForGroup(g).length).sum
+    Seq(JobGroup.COUNT.id(), JobGroup.EMBED.id()).map(g => tracker.getJobIdsForGroup(g).length).sum
   }
 
   private lazy val input: Path = {

@@ -169,7 +169,7 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
     while (tracker.getJobIdsForGroup(s"marker-$marker").isEmpty && System.currentTimeMillis() < deadline) {
       Thread.sleep(20)
     }
-    Seq(EmbedJob.COUNT_GROUP, EmbedJob.JOB_GROUP).map(g => tracker.getJobIdsForGroup(g).length).sum
+    Seq(JobGroup.COUNT.id(), JobGroup.EMBED.id()).map(g => tracker.getJobIdsForGroup(g).length).sum
   }
 
 }

@@ -64,7 +64,7 @@ class FailedJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpac
     @volatile private var writeJob = -1
 
     private def isWrite(p: java.util.Properties): Boolean = p != null &&
-      p.getProperty("spark.jobGroup.id") == EmbedJob.JOB_GROUP &&
+      p.getProperty("spark.jobGroup.id") == JobGroup.EMBED.id() &&
       description.forall(_ == p.getProperty("spark.job.description"))
 
     override def onJobStart(e: SparkListenerJobStart): Unit =

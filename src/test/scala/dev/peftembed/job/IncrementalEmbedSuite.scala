@@ -80,7 +80,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession with Scra
     while (tracker.getJobIdsForGroup(s"incremental-marker-$marker").isEmpty && System.currentTimeMillis() < deadline) {
       Thread.sleep(20)
     }
-    tracker.getJobIdsForGroup(EmbedJob.JOB_GROUP).length
+    tracker.getJobIdsForGroup(JobGroup.EMBED.id()).length
   }
 
   private lazy val fullRunOfV2: Map[Long, Array[Float]] = {

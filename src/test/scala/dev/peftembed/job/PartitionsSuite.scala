@@ -33,7 +33,7 @@ class PartitionsSuite extends AnyFunSuite with LocalSparkSession {
 
     override def onStageSubmitted(event: SparkListenerStageSubmitted): Unit = {
       val group = Option(event.properties).flatMap(p => Option(p.getProperty("spark.jobGroup.id"))).getOrElse("")
-      if (group == EmbedJob.JOB_GROUP) tasks.add(event.stageInfo.numTasks)
+      if (group == JobGroup.EMBED.id()) tasks.add(event.stageInfo.numTasks)
       if (group == "partitions-suite-marker") markerSeen = true
     }
   }
