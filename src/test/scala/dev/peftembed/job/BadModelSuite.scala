@@ -115,8 +115,9 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
     Case("an adapter whose token_dim disagrees", "adapter_config.json",
       Seq("token_dim 768 disagrees with the model's hidden_size 384"),
       adapterConfig("\"token_dim\"\\s*:\\s*384", "\"token_dim\": 768")),
-    Case("an unknown peft_type", "adapter_config.json", Seq("peft_type SOMETHING_NEW is unknown", "PROMPT_TUNING"),
-      adapterConfig("PROMPT_TUNING", "SOMETHING_NEW")),
+    Case("an adapter without adapter_config.json", "adapter_config.json", Seq("file not found"), () => {
+      val a = ModelVariants.copyOf(adapter); Files.delete(a.resolve("adapter_config.json")); (model.dir, a)
+    }),
     Case("an adapter without peft_type", "adapter_config.json", Seq("missing field \"peft_type\""),
       adapterConfig("\"peft_type\"\\s*:\\s*\"PROMPT_TUNING\"\\s*,", "")),
     Case("an adapter with num_virtual_tokens 2^31-1", "adapter_config.json",
