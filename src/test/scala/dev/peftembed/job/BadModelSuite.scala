@@ -12,9 +12,9 @@ import org.scalatest.funsuite.AnyFunSuite
 import scala.util.Using
 
 /**
- * Issue 7 §2: every bad model or adapter fails on the driver, before any Spark job, with one line naming the file and
- * what was expected; the `embed` command exits 2 and leaves no output directory. One table, each case run through
- * the plan a driver builds and through the command line.
+ * Every bad model or adapter fails on the driver, before any Spark job, with one line naming the file and what was
+ * expected; the `embed` command exits 2 and leaves no output directory. One table, each case run through the plan a
+ * driver builds and through the command line.
  */
 class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val model = TestModels.miniLm
