@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.{ArrayNode, ObjectNode}
 import dev.peftembed.cli.Main
 import dev.peftembed.embed.{EncoderOptions, EncoderPlan, SentenceEncoder}
 import dev.peftembed.model.ModelFormatException
-import dev.peftembed.spark.LocalSparkSession
-import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, ScratchSpace, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, Console, LocalSparkSession, ModelVariants, ScratchSpace, TestModels,
+  TinyPromptBert}
 import java.nio.file.{Files, Path}
 import java.util.Random
 import org.scalatest.funsuite.AnyFunSuite

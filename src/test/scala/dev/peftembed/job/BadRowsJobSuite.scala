@@ -2,8 +2,8 @@ package dev.peftembed.job
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.cli.Main
-import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, ScratchSpace, TestModels}
+import dev.peftembed.spark.PeftEmbedder
+import dev.peftembed.testkit.{Console, LocalSparkSession, ScratchSpace, TestModels}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.Files
 import org.apache.spark.sql.SaveMode

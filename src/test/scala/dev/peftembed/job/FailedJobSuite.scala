@@ -1,8 +1,8 @@
 package dev.peftembed.job
 
 import com.fasterxml.jackson.databind.ObjectMapper
-import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{ScratchSpace, TestModels}
+import dev.peftembed.spark.PeftEmbedder
+import dev.peftembed.testkit.{LocalSparkSession, ScratchSpace, TestModels}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
 import java.util.concurrent.atomic.AtomicInteger

@@ -1,7 +1,8 @@
 package dev.peftembed.spark
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, ScratchSpace, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, Console, LocalSparkSession, ModelVariants, ScratchSpace, TestModels,
+  TinyPromptBert}
 import java.nio.file.attribute.PosixFilePermission
 import java.nio.file.{Files, LinkOption, Path}
 import org.scalatest.funsuite.AnyFunSuite
