@@ -13,7 +13,6 @@ import dev.peftembed.encoder.TorchScriptEncoder;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.OutputModule;
-import dev.peftembed.model.Tensor;
 import dev.peftembed.peft.PromptAdapter;
 import dev.peftembed.pooling.AlignedMask;
 import dev.peftembed.pooling.DenseLayer;
@@ -113,9 +112,18 @@ public final class SentenceEncoder implements AutoCloseable {
 
   private static TokenEncoder loadNative(EncoderPlan plan, Device device, DataType dtype) {
     Path dir = plan.model().path();
-    Tensor prompt = plan.adapterDir() == null ? null
-        : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir).promptEmbeddings();
-    return new PromptedBertEncoder(BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype), prompt);
+    PromptAdapter adapter = plan.adapterDir() == null ? null
+        : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir);
+    BertModel base = BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype);
+    try {
+      if (adapter != null && adapter.config().isPrefix()) {
+        return PromptedBertEncoder.withPrefix(base, adapter.promptEmbeddings());
+      }
+      return new PromptedBertEncoder(base, adapter == null ? null : adapter.promptEmbeddings());
+    } catch (RuntimeException e) {
+      base.close();
+      throw e;
+    }
   }
 
   private static String describeNetwork(EncoderPlan plan, int tokenWidth) {
@@ -144,8 +152,9 @@ public final class SentenceEncoder implements AutoCloseable {
           dimension = GraphCheck.meanPoolingDimension(tokenWidth, plan.options().truncateDim());
         }
       }
-      // Virtual tokens detected by the probe must fit the position table beside the real ones, as declared ones do.
-      int maxReal = plan.maxRealTokens(aligner.virtualTokens());
+      // Virtual tokens detected by the probe must fit the position table beside the real ones, as declared ones do;
+      // a declared prefix takes positions without lengthening the output, so the plan's own limit counts it.
+      int maxReal = plan.declaresVirtualTokens() ? plan.maxRealTokens() : plan.maxRealTokens(aligner.virtualTokens());
       tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), maxReal, plan.model().doLowerCase());
       List<Object> stages = new ArrayList<>();
       for (OutputModule m : plan.model().outputModules()) {

@@ -51,15 +51,31 @@ class ConfigErrorsSuite extends AnyFunSuite with ScratchSpace {
     oneLine(planError(dir), "modules.json", "StaticEmbedding", "is not supported")
   }
 
-  for ((peftType, says) <- Seq("LORA" -> "is not supported yet", "PREFIX_TUNING" -> "is not supported yet",
-      "SOMETHING_NEW" -> "is unknown")) {
+  for ((peftType, says) <- Seq("LORA" -> "is not supported yet", "SOMETHING_NEW" -> "is unknown")) {
     test(s"peft_type $peftType") {
       val a = adapterVariant()
       val f = a.resolve("adapter_config.json")
       Files.writeString(f, Files.readString(f).replace("PROMPT_TUNING", peftType))
       oneLine(planError(model.dir, a), "adapter_config.json", s"peft_type $peftType $says",
-        "supported: PROMPT_TUNING, P_TUNING")
+        "supported: PROMPT_TUNING, P_TUNING, PREFIX_TUNING")
     }
+  }
+
+  test("a prompt-tuning table declared as a prefix: the table has the wrong shape for one") {
+    val a = adapterVariant()
+    val f = a.resolve("adapter_config.json")
+    Files.writeString(f, Files.readString(f).replace("PROMPT_TUNING", "PREFIX_TUNING"))
+    oneLine(planError(model.dir, a), "adapter_model.safetensors", "tensor \"prompt_embeddings\" has shape [8, 384]",
+      "adapter_config.json implies [8, 4608]")
+  }
+
+  test("a prefix cut for another model's layers") {
+    val a = adapterVariant()
+    val f = a.resolve("adapter_config.json")
+    Files.writeString(f, Files.readString(f).replace("PROMPT_TUNING", "PREFIX_TUNING")
+      .replaceAll("\"num_layers\"\\s*:\\s*6", "\"num_layers\" : 12"))
+    oneLine(planError(model.dir, a), "adapter_config.json",
+      "num_layers 12 disagrees with the model's num_hidden_layers 6")
   }
 
   test("an adapter whose weights lack prompt_embeddings") {
