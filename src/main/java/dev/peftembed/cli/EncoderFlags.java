@@ -12,7 +12,8 @@ final class EncoderFlags {
       description = "sentence-transformers model directory (default: all-MiniLM-L6-v2, imported on first use)")
   Path model;
 
-  @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT prompt-tuning or P-tuning adapter directory")
+  @Option(names = "--adapter", paramLabel = "DIR",
+      description = "PEFT prompt-tuning, P-tuning or prefix-tuning adapter directory")
   Path adapter;
 
   @Mixin

@@ -78,7 +78,8 @@ public final class SentenceEncoder implements AutoCloseable {
    *
    * @param modelDir a sentence-transformers (or plain Hugging Face) BERT-family directory, or a TorchScript
    *     directory ({@code model.pt} and {@code tokenizer.json})
-   * @param adapterDir a PEFT prompt-tuning or P-tuning adapter directory, or {@code null}; never with TorchScript
+   * @param adapterDir a PEFT prompt-tuning, P-tuning or prefix-tuning adapter directory, or {@code null}; never
+   *     with TorchScript
    */
   public static SentenceEncoder load(Path modelDir, Path adapterDir, EncoderOptions options) {
     return load(EncoderPlan.resolve(modelDir, adapterDir, options));
