@@ -70,20 +70,29 @@ peft_embed_tmpdir_flag() {
 
 # Native settings for every JVM that runs libtorch on CPU. They take effect only if they are in the environment when
 # the JVM starts, so the scripts call this before `java`; child processes inherit them (benchmark workers, the
-# standalone Workers of scripts/cluster and the executors they launch).
+# standalone Workers of scripts/cluster and the executors they launch). PEFT_EMBED_NATIVE_ENV lists their names, for
+# the executors of a cluster that does not inherit this environment (scripts/peft-embed passes each on).
 peft_embed_native_env() {
+  PEFT_EMBED_NATIVE_ENV=()
   # glibc hands blocks above its mmap threshold (adaptive, at most 32 MiB) straight back to the kernel, so a batch's
   # activations are mapped afresh and page-faulted on every layer. Keeping blocks up to 256 MiB in the heap, and not
   # trimming it, lets the allocator reuse warm memory: long texts +29%, short and mixed unchanged; peak RSS of
   # encode stays under 2 GB (1.6 GiB in the full benchmark). A value already in the environment wins.
-  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-268435456}"
-  export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
-  export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-67108864}"
+  peft_embed_native_setting MALLOC_MMAP_THRESHOLD_ 268435456
+  peft_embed_native_setting MALLOC_TRIM_THRESHOLD_ 1073741824
+  peft_embed_native_setting MALLOC_TOP_PAD_ 67108864
   # oneDNN keeps a compiled primitive for every input shape it meets, and token-budget batches meet hundreds: over
   # 100k texts encode's RSS grew from 1.2 to 2.15 GB with the cache, and stayed at 1.49 GB from 20k texts on without
   # it, at the same speed and with bitwise-identical vectors.
-  export ONEDNN_PRIMITIVE_CACHE_CAPACITY="${ONEDNN_PRIMITIVE_CACHE_CAPACITY:-0}"
+  peft_embed_native_setting ONEDNN_PRIMITIVE_CACHE_CAPACITY 0
   peft_embed_mkl_shim
+}
+
+# Exports the native setting $1, with the default $2 unless the environment already has a value, and adds its name to
+# PEFT_EMBED_NATIVE_ENV.
+peft_embed_native_setting() {
+  export "$1=${!1:-$2}"
+  PEFT_EMBED_NATIVE_ENV+=("$1")
 }
 
 # On AMD CPUs, prepends scripts/lib/mkl-vendor-shim.c, built once with cc into PEFT_EMBED_HOME, to LD_PRELOAD: MKL

@@ -3,6 +3,7 @@ package dev.peftembed.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.peftembed.job.EmbedJob;
+import dev.peftembed.job.OutputTable;
 import dev.peftembed.job.InputFormat;
 import dev.peftembed.job.JobSummary;
 import dev.peftembed.job.OutputFormat;
@@ -67,7 +68,7 @@ final class Demo {
   private static void printNeighbours(SparkSession spark, Path corpus, String out, OutputFormat format) {
     Map<Long, JsonNode> rows = readCorpus(corpus);
     Map<Long, float[]> vectors = new LinkedHashMap<>();
-    var written = EmbedJob.readOutput(spark, format, out, null);
+    var written = OutputTable.read(spark, format, out, null);
     for (Row r : written.select("id", "embedding").collectAsList()) {
       if (!r.isNullAt(1)) {
         vectors.put(((Number) r.get(0)).longValue(), toFloats(r.getSeq(1)));

@@ -13,7 +13,7 @@ final class EncoderFlags {
   Path model;
 
   @Option(names = "--adapter", paramLabel = "DIR",
-      description = "PEFT adapter directory: prompt tuning, P-tuning or LoRA")
+      description = "PEFT adapter directory: prompt tuning, P-tuning, prefix tuning or LoRA")
   Path adapter;
 
   @Mixin

@@ -130,9 +130,12 @@ public record EncoderPlan(
     return declared == null ? 0 : declared;
   }
 
-  /** @return M: the adapter's virtual tokens, those a TorchScript directory declares, or 0 */
+  /**
+   * @return M, the virtual tokens in the model's output: a prompt-tuning adapter's, those a TorchScript directory
+   *     declares, or 0 (a prefix-tuning adapter's keys lengthen the attention, not the output)
+   */
   public int virtualTokens() {
-    return adapter == null ? declaredVirtualTokens(model) : adapter.numVirtualTokens();
+    return adapter == null ? declaredVirtualTokens(model) : adapter.outputVirtualTokens();
   }
 
   /**

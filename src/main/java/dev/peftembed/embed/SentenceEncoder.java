@@ -14,7 +14,6 @@ import dev.peftembed.encoder.WeightOverlay;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.OutputModule;
-import dev.peftembed.model.Tensor;
 import dev.peftembed.peft.LoraAdapter;
 import dev.peftembed.peft.PromptAdapter;
 import dev.peftembed.pooling.AlignedMask;
@@ -81,8 +80,8 @@ public final class SentenceEncoder implements AutoCloseable {
    *
    * @param modelDir a sentence-transformers (or plain Hugging Face) BERT-family directory, or a TorchScript
    *     directory ({@code model.pt} and {@code tokenizer.json})
-   * @param adapterDir a PEFT prompt-tuning, P-tuning or LoRA adapter directory, or {@code null}; never with
-   *     TorchScript
+   * @param adapterDir a PEFT prompt-tuning, P-tuning, prefix-tuning or LoRA adapter directory, or {@code null};
+   *     never with TorchScript
    */
   public static SentenceEncoder load(Path modelDir, Path adapterDir, EncoderOptions options) {
     return load(EncoderPlan.resolve(modelDir, adapterDir, options));
@@ -116,13 +115,23 @@ public final class SentenceEncoder implements AutoCloseable {
 
   private static TokenEncoder loadNative(EncoderPlan plan, Device device, DataType dtype) {
     Path dir = plan.model().path();
-    boolean lora = LoraAdapter.isLora(plan.adapter());
-    Tensor prompt = plan.adapterDir() == null || lora ? null
-        : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir).promptEmbeddings();
-    WeightOverlay overlay = lora ? LoraAdapter.load(plan.adapterDir(), plan.model().bert()).merged()
-        : WeightOverlay.NONE;
-    return new PromptedBertEncoder(BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype, overlay),
-        prompt);
+    if (LoraAdapter.isLora(plan.adapter())) {
+      WeightOverlay merged = LoraAdapter.load(plan.adapterDir(), plan.model().bert()).merged();
+      return new PromptedBertEncoder(BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype, merged),
+          null);
+    }
+    PromptAdapter adapter = plan.adapterDir() == null ? null
+        : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir);
+    BertModel base = BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype);
+    try {
+      if (adapter != null && adapter.config().isPrefix()) {
+        return PromptedBertEncoder.withPrefix(base, adapter.promptEmbeddings());
+      }
+      return new PromptedBertEncoder(base, adapter == null ? null : adapter.promptEmbeddings());
+    } catch (RuntimeException e) {
+      base.close();
+      throw e;
+    }
   }
 
   private static String describeNetwork(EncoderPlan plan, int tokenWidth) {
@@ -151,8 +160,9 @@ public final class SentenceEncoder implements AutoCloseable {
           dimension = GraphCheck.meanPoolingDimension(tokenWidth, plan.options().truncateDim());
         }
       }
-      // Virtual tokens detected by the probe must fit the position table beside the real ones, as declared ones do.
-      int maxReal = plan.maxRealTokens(aligner.virtualTokens());
+      // Virtual tokens detected by the probe must fit the position table beside the real ones, as declared ones do;
+      // a declared prefix takes positions without lengthening the output, so the plan's own limit counts it.
+      int maxReal = plan.declaresVirtualTokens() ? plan.maxRealTokens() : plan.maxRealTokens(aligner.virtualTokens());
       tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), maxReal, plan.model().doLowerCase());
       List<Object> stages = new ArrayList<>();
       for (OutputModule m : plan.model().outputModules()) {

@@ -18,8 +18,8 @@ final class BertAttention {
         BertSelfOutput.load(w.at("output"), c));
   }
 
-  NDArray forward(NDArray x, long batch, long length, NDArray maskBias) {
-    try (NDArray context = self.forward(x, batch, length, maskBias)) {
+  NDArray forward(NDArray x, AttentionInputs in) {
+    try (NDArray context = self.forward(x, in)) {
       return output.forward(context, x);
     }
   }

@@ -14,6 +14,10 @@ import dev.peftembed.model.BertConfig;
  * <p>With prompt tuning, PEFT calls the model with {@code inputs_embeds = cat(prompt, word_embeddings(ids))}, no
  * position ids and no token-type ids, so positions run 0..M+N−1 over virtual and real tokens alike and every
  * position gets token type 0. This module reproduces exactly that.
+ *
+ * <p>With prefix tuning, PEFT drops position and token-type ids the same way and passes P keys and values per layer
+ * as the past: BERT then numbers the real tokens from P (modeling_bert.py, {@code BertEmbeddings.forward}:
+ * {@code self.position_ids[:, past_key_values_length : seq_length + past_key_values_length]}).
  */
 final class BertEmbeddings {
   private final NDArray wordEmbeddings;
@@ -43,9 +47,10 @@ final class BertEmbeddings {
    * @param ids [B, N] int64 token ids
    * @param typeIds [B, N] int64 token types, or {@code null} for type 0 everywhere
    * @param prompt [M, H] virtual-token embeddings to place first, or {@code null}
+   * @param past positions already taken by a prefix: the first position id
    * @return [B, M+N, H]
    */
-  NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt) {
+  NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past) {
     // Lookups into the weight tables would belong to the weights' manager, which lives as long as the model: every
     // result here is placed in the batch's manager instead, so that closing the batch frees it.
     NDManager batchScope = ids.getManager();
@@ -58,11 +63,11 @@ final class BertEmbeddings {
         x = NDArrays.concat(new NDList(expanded, words), 1);
       }
     }
-    long length = x.getShape().get(1);
-    if (length > maxPositions) {
-      throw new IllegalStateException(length + " positions exceed max_position_embeddings " + maxPositions);
+    long end = past + x.getShape().get(1);
+    if (end > maxPositions) {
+      throw new IllegalStateException(end + " positions exceed max_position_embeddings " + maxPositions);
     }
-    try (NDArray positions = positionEmbeddings.get(new NDIndex(":{}", length))) {
+    try (NDArray positions = positionEmbeddings.get(new NDIndex("{}:{}", past, end))) {
       x.addi(positions);
     }
     if (typeIds != null) {

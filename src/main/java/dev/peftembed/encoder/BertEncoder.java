@@ -21,11 +21,15 @@ final class BertEncoder {
     return new BertEncoder(List.copyOf(layers));
   }
 
-  /** Consumes {@code x}: each layer's input is closed once the next output exists. */
-  NDArray forward(NDArray x, long batch, long length, NDArray maskBias) {
+  /**
+   * Consumes {@code x}: each layer's input is closed once the next output exists.
+   *
+   * @param prefix prefix tuning's keys and values, or {@code null}
+   */
+  NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix) {
     NDArray h = x;
-    for (BertLayer layer : layers) {
-      NDArray next = layer.forward(h, batch, length, maskBias);
+    for (int i = 0; i < layers.size(); i++) {
+      NDArray next = layers.get(i).forward(h, in.forLayer(prefix, i));
       h.close();
       h = next;
     }

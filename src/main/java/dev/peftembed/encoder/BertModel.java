@@ -81,30 +81,33 @@ public final class BertModel implements AutoCloseable {
   }
 
   /**
-   * Runs the encoder. The attention mask must cover every position of the output, virtual tokens included.
+   * Runs the encoder. The attention mask covers every key position: virtual tokens, prefix and real tokens.
    *
    * @param ids [B, N] int64 real token ids
-   * @param typeIds [B, N] int64 token types, or {@code null} for type 0 everywhere (PEFT's prompt tuning)
-   * @param attentionMask [B, M+N] in the model dtype: 1 attended, 0 padding
+   * @param typeIds [B, N] int64 token types, or {@code null} for type 0 everywhere (PEFT's prompt learning)
+   * @param attentionMask [B, P+M+N] in the model dtype: 1 attended, 0 padding
    * @param prompt [M, H] virtual-token embeddings placed before the real tokens, or {@code null}
+   * @param prefix P keys and values per layer placed before the tokens' own (prefix tuning), or {@code null}
    * @return [B, M+N, H] token embeddings, allocated from {@code ids}' manager
    */
-  public NDArray forward(NDArray ids, NDArray typeIds, NDArray attentionMask, NDArray prompt) {
+  public NDArray forward(NDArray ids, NDArray typeIds, NDArray attentionMask, NDArray prompt,
+      AttentionPrefix prefix) {
     JniUtils.setGradMode(false);
     long batch = ids.getShape().get(0);
-    long length = attentionMask.getShape().get(1);
-    long expected = ids.getShape().get(1) + (prompt == null ? 0 : prompt.getShape().get(0));
-    if (length != expected) {
-      throw new IllegalArgumentException("attention mask has " + length + " positions but the model sees "
-          + expected + " (real tokens plus virtual tokens)");
+    long length = ids.getShape().get(1) + (prompt == null ? 0 : prompt.getShape().get(0));
+    int past = prefix == null ? 0 : prefix.length();
+    long keys = attentionMask.getShape().get(1);
+    if (keys != past + length) {
+      throw new IllegalArgumentException("attention mask has " + keys + " positions but the model attends to "
+          + (past + length) + " (prefix, virtual and real tokens)");
     }
     float lowest = dtype == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
-    try (NDArray bias = attentionMask.sub(1).muli(-lowest).reshape(batch, 1, 1, length)) {
+    try (NDArray bias = attentionMask.sub(1).muli(-lowest).reshape(batch, 1, 1, keys)) {
       NDArray flat;
-      try (NDArray embedded = embeddings.forward(ids, typeIds, prompt)) {
+      try (NDArray embedded = embeddings.forward(ids, typeIds, prompt, past)) {
         flat = embedded.reshape(batch * length, config.hiddenSize());
       }
-      try (NDArray hidden = encoder.forward(flat, batch, length, bias)) {
+      try (NDArray hidden = encoder.forward(flat, new AttentionInputs(batch, length, bias, null, null), prefix)) {
         return hidden.reshape(batch, length, config.hiddenSize());
       }
     }

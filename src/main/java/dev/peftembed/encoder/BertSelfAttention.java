@@ -1,6 +1,9 @@
 package dev.peftembed.encoder;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.Tensor;
 
@@ -47,19 +50,32 @@ final class BertSelfAttention {
 
   /**
    * @param x [B·L, H] hidden states
-   * @param maskBias [B, 1, 1, L]: 0 where attended, the dtype's minimum where not
    * @return [B·L, H] context vectors
    */
-  NDArray forward(NDArray x, long batch, long length, NDArray maskBias) {
+  NDArray forward(NDArray x, AttentionInputs in) {
+    long batch = in.batch();
+    long length = in.length();
     try (NDArray projected = qkv.forward(x);
         NDArray split = projected.reshape(batch, length, 3, heads, headSize);
         NDArray perm = split.transpose(2, 0, 3, 1, 4);
         NDArray q = perm.get(0);
-        NDArray k = perm.get(1);
-        NDArray v = perm.get(2);
-        NDArray context = kernel.forward(q, k, v, maskBias);
+        NDArray k = withPrefix(perm.get(1), in.prefixKey(), batch);
+        NDArray v = withPrefix(perm.get(2), in.prefixValue(), batch);
+        NDArray context = kernel.forward(q, k, v, in.maskBias());
         NDArray positionsFirst = context.transpose(0, 2, 1, 3)) {
       return positionsFirst.reshape(batch * length, (long) heads * headSize);
+    }
+  }
+
+  /** Places a prefix's [1, heads, P, d] keys or values before a batch's own [B, heads, L, d]; consumes {@code own}. */
+  private static NDArray withPrefix(NDArray own, NDArray prefix, long batch) {
+    if (prefix == null) {
+      return own;
+    }
+    Shape shape = prefix.getShape();
+    try (own; NDArray rows = prefix.broadcast(batch, shape.get(1), shape.get(2), shape.get(3))) {
+      rows.attach(own.getManager());
+      return NDArrays.concat(new NDList(rows, own), 2);
     }
   }
 }

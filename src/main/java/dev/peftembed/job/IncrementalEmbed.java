@@ -18,6 +18,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +52,25 @@ final class IncrementalEmbed {
   /** The description of the jobs that write the new version of the output. */
   static final String REWRITE = "update the output";
 
-  private IncrementalEmbed() {}
+  private final SparkSession spark;
+  private final EmbedJob.Request r;
+  private final PeftEmbedder stage;
+  /** The input's id, text and text hash, under the output's column names. */
+  private final Dataset<Row> input;
+  private final String embedder;
+  private final StructType outputSchema;
+  private final long start;
+
+  private IncrementalEmbed(SparkSession spark, EmbedJob.Request r, PeftEmbedder stage, Dataset<Row> input,
+      String embedder, StructType outputSchema, long start) {
+    this.spark = spark;
+    this.r = r;
+    this.stage = stage;
+    this.input = input;
+    this.embedder = embedder;
+    this.outputSchema = outputSchema;
+    this.start = start;
+  }
 
   static JobSummary run(SparkSession spark, EmbedJob.Request r, Dataset<Row> source, PeftEmbedder configured,
       long start) {
@@ -72,33 +91,41 @@ final class IncrementalEmbed {
     Dataset<Row> vectors = stage.transform(input);
     String embedder = EmbedderFingerprint.of(stage, hadoop);
     boolean exists = exists(spark, r, hadoop);
-    Dataset<Row> all = outputColumns(vectors, embedder);
+    IncrementalEmbed job = new IncrementalEmbed(spark, r, stage, input, embedder,
+        outputColumns(vectors, embedder).schema(), start);
+    long rowsIn = job.checkIds();
+    return exists && r.mode() != SaveMode.Overwrite ? job.merge(rowsIn) : job.rebuild(rowsIn, exists);
+  }
 
-    long rowsIn = checkIds(spark, r, input);
-    if (!exists || r.mode() == SaveMode.Overwrite) {
-      LOG.info("{}: {} output, embedding all {} rows", r.output(), exists ? "rebuilding the" : "no", rowsIn);
-      TextKinds kinds = textKinds(spark, input);
-      Dataset<Row> rebuilt = outputColumns(stage.transform(r.partitions().spread(input, rowsIn)), embedder);
-      Pass written = embedding(spark, r, rowsIn, () -> {
-        EmbedJob.writeVisible(spark, rebuilt, r.outputFormat(), r.mode(), r.output());
-        return EmbedJob.inJobGroup(spark, EmbedJob.VERIFY_GROUP, "count written rows",
-            () -> EmbedJob.Counts.of(EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema())));
-      });
-      return summary(stage, start, rowsIn, written.counts().rows(), written, kinds,
-          new JobSummary.Changes(rowsIn, 0, 0, 0));
-    }
+  /** Embeds every input row and writes them as the whole output. */
+  private JobSummary rebuild(long rowsIn, boolean exists) {
+    LOG.info("{}: {} output, embedding all {} rows", r.output(), exists ? "rebuilding the" : "no", rowsIn);
+    TextKinds kinds = textKinds(input);
+    Dataset<Row> rebuilt = embed(r.partitions().spread(input, rowsIn));
+    Pass written = embedding(rowsIn, () -> {
+      OutputTable.write(spark, rebuilt, r.outputFormat(), r.mode(), r.output());
+      return JobGroup.VERIFY.run(spark, "count written rows",
+          () -> OutputCounts.of(OutputTable.read(spark, r.outputFormat(), r.output(), outputSchema)));
+    });
+    return summary(rowsIn, written.counts().rows(), written, kinds, new JobSummary.Changes(rowsIn, 0, 0, 0));
+  }
 
-    Dataset<Row> existing = EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema());
-    checkEmbedder(spark, r, existing, embedder, stage);
+  /**
+   * Compares the input with the existing output, embeds the new and changed rows, and brings the output in step;
+   * writes nothing when nothing changed.
+   */
+  private JobSummary merge(long rowsIn) {
+    Dataset<Row> existing = OutputTable.read(spark, r.outputFormat(), r.output(), outputSchema);
+    checkEmbedder(existing);
     Dataset<Row> keys = input.select(col(ID).as(KEY_ID), col(HASH).as(KEY_HASH));
     Column sameId = col(ID).equalTo(col(KEY_ID));
     Column sameText = col(HASH).eqNullSafe(col(KEY_HASH));
-    JobSummary.Changes changes = compare(spark, keys, existing, sameId, sameText, r.keepDeleted());
+    JobSummary.Changes changes = compare(keys, existing, sameId, sameText);
     LOG.info("{}: {} new, {} changed, {} unchanged, {} to delete", r.output(), changes.rowsNew(),
         changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
-    long kept = changes.rowsUnchanged() + (r.keepDeleted() ? goneCount(spark, existing, keys, sameId) : 0);
+    long kept = changes.rowsUnchanged() + (r.keepDeleted() ? goneCount(existing, keys, sameId) : 0);
     if (!changes.any()) {
-      return summary(stage, start, rowsIn, kept, new Pass(EmbedJob.Counts.NONE, 0), TextKinds.NONE, changes);
+      return summary(rowsIn, kept, new Pass(OutputCounts.NONE, 0), TextKinds.NONE, changes);
     }
 
     Dataset<Row> toEmbed = input.join(existing.select(col(ID).as(KEY_ID), col(HASH).as(KEY_HASH)),
@@ -106,35 +133,41 @@ final class IncrementalEmbed {
         .where(col(KEY_ID).isNull().or(not(col(HASH).eqNullSafe(col(KEY_HASH)))))
         .select(ID, TEXT, HASH);
     long rowsToEmbed = changes.rowsNew() + changes.rowsChanged();
-    TextKinds kinds = rowsToEmbed == 0 ? TextKinds.NONE : textKinds(spark, toEmbed);
+    TextKinds kinds = rowsToEmbed == 0 ? TextKinds.NONE : textKinds(toEmbed);
     // Kept for the write after the counting job: the vectors are computed once.
-    Dataset<Row> fresh = embed(stage, r.partitions().spreadShuffled(toEmbed, rowsToEmbed), embedder)
+    Dataset<Row> fresh = embed(r.partitions().spreadShuffled(toEmbed, rowsToEmbed))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Pass embedded = embedding(spark, r, rowsToEmbed, () -> EmbedJob.Counts.of(fresh));
-      spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, REWRITE, false);
-      if (r.outputFormat() == OutputFormat.DELTA) {
-        Dataset<Row> upserts = fresh.withColumn(DELETE, lit(false));
-        Dataset<Row> deletes = existing.select(ID).join(keys, sameId, "left_anti").withColumn(DELETE, lit(true));
-        DeltaLake.merge(spark, r.output(), r.keepDeleted() ? upserts : upserts.unionByName(deletes, true), DELETE);
-      } else {
-        Dataset<Row> carried = r.keepDeleted()
-            ? existing.join(keys, sameId.and(not(sameText)), "left_anti")
-            : existing.join(keys, sameId.and(sameText), "left_semi");
-        Dataset<Row> result = carried.unionByName(fresh);
-        EmbedJob.writeVisible(spark, result, r.outputFormat(), SaveMode.Overwrite, r.output());
-      }
-      long rowsOut = EmbedJob.inJobGroup(spark, EmbedJob.VERIFY_GROUP, "count written rows",
-          () -> EmbedJob.readOutput(spark, r.outputFormat(), r.output(), all.schema()).count());
-      return summary(stage, start, rowsIn, rowsOut, embedded, kinds, changes);
+      Pass embedded = embedding(rowsToEmbed, () -> OutputCounts.of(fresh));
+      JobGroup.EMBED.run(spark, REWRITE, () -> update(existing, keys, fresh, sameId, sameText));
+      long rowsOut = JobGroup.VERIFY.run(spark, "count written rows",
+          () -> OutputTable.read(spark, r.outputFormat(), r.output(), outputSchema).count());
+      return summary(rowsIn, rowsOut, embedded, kinds, changes);
     } finally {
-      spark.sparkContext().clearJobGroup();
       fresh.unpersist();
     }
   }
 
+  /**
+   * Writes the new version of the output: one MERGE on id for Delta; for the others, the rows kept from the existing
+   * output and the fresh ones, swapped in as a whole.
+   */
+  private void update(Dataset<Row> existing, Dataset<Row> keys, Dataset<Row> fresh, Column sameId,
+      Column sameText) {
+    if (r.outputFormat() == OutputFormat.DELTA) {
+      Dataset<Row> upserts = fresh.withColumn(DELETE, lit(false));
+      Dataset<Row> deletes = existing.select(ID).join(keys, sameId, "left_anti").withColumn(DELETE, lit(true));
+      DeltaLake.merge(spark, r.output(), r.keepDeleted() ? upserts : upserts.unionByName(deletes, true), DELETE);
+    } else {
+      Dataset<Row> carried = r.keepDeleted()
+          ? existing.join(keys, sameId.and(not(sameText)), "left_anti")
+          : existing.join(keys, sameId.and(sameText), "left_semi");
+      OutputTable.write(spark, carried.unionByName(fresh), r.outputFormat(), SaveMode.Overwrite, r.output());
+    }
+  }
+
   /** The rows with their embedding, hash and fingerprint, in the column order of an incremental output. */
-  private static Dataset<Row> embed(PeftEmbedder stage, Dataset<Row> rows, String embedder) {
+  private Dataset<Row> embed(Dataset<Row> rows) {
     return outputColumns(stage.transform(rows), embedder);
   }
 
@@ -154,8 +187,8 @@ final class IncrementalEmbed {
   }
 
   /** Counts the input and checks that its ids can key an upsert. */
-  private static long checkIds(SparkSession spark, EmbedJob.Request r, Dataset<Row> input) {
-    Row c = EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "count input rows and ids",
+  private long checkIds() {
+    Row c = JobGroup.COUNT.run(spark, "count input rows and ids",
         () -> input.agg(count(lit(1)), countDistinct(col(ID)), count(when(col(ID).isNull(), 1))).first());
     if (c.getLong(2) > 0) {
       throw new IllegalArgumentException(r.input() + ": " + c.getLong(2) + " rows have a null \"" + r.idCol()
@@ -168,14 +201,14 @@ final class IncrementalEmbed {
     return c.getLong(0);
   }
 
-  private static void checkEmbedder(SparkSession spark, EmbedJob.Request r, Dataset<Row> existing, String embedder,
-      PeftEmbedder stage) {
+  /** Refuses an output that was not written by an incremental run with this run's model and options. */
+  private void checkEmbedder(Dataset<Row> existing) {
     String notIncremental = r.output() + ": not written by --incremental (no " + HASH + " and " + EMBEDDER
         + " columns); rebuild it once with --incremental --mode overwrite";
     if (!Arrays.asList(existing.columns()).containsAll(List.of(HASH, EMBEDDER))) {
       throw new IllegalArgumentException(notIncremental);
     }
-    List<Row> seen = EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "check the output's embedder",
+    List<Row> seen = JobGroup.COUNT.run(spark, "check the output's embedder",
         () -> existing.select(EMBEDDER).distinct().limit(3).collectAsList());
     for (Row row : seen) {
       if (row.isNullAt(0)) {
@@ -190,48 +223,45 @@ final class IncrementalEmbed {
   }
 
   /** One job: how the input's ids and hashes compare with the output's. */
-  private static JobSummary.Changes compare(SparkSession spark, Dataset<Row> keys, Dataset<Row> existing,
-      Column sameId, Column sameText, boolean keepDeleted) {
+  private JobSummary.Changes compare(Dataset<Row> keys, Dataset<Row> existing, Column sameId, Column sameText) {
     Dataset<Row> both = keys.join(existing.select(ID, HASH), sameId, "full_outer");
     Column inInput = col(KEY_ID).isNotNull();
     Column inOutput = col(ID).isNotNull();
-    Row c = EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "compare input and output",
+    Row c = JobGroup.COUNT.run(spark, "compare input and output",
         () -> both.agg(count(when(inInput.and(not(inOutput)), 1)),
             count(when(inInput.and(inOutput).and(not(sameText)), 1)),
             count(when(inInput.and(inOutput).and(sameText), 1)),
             count(when(not(inInput).and(inOutput), 1))).first());
-    return new JobSummary.Changes(c.getLong(0), c.getLong(1), c.getLong(2), keepDeleted ? 0 : c.getLong(3));
+    return new JobSummary.Changes(c.getLong(0), c.getLong(1), c.getLong(2), r.keepDeleted() ? 0 : c.getLong(3));
   }
 
-  private static long goneCount(SparkSession spark, Dataset<Row> existing, Dataset<Row> keys, Column sameId) {
-    return EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "count rows gone from the input",
+  private long goneCount(Dataset<Row> existing, Dataset<Row> keys, Column sameId) {
+    return JobGroup.COUNT.run(spark, "count rows gone from the input",
         () -> existing.select(ID).join(keys, sameId, "left_anti").count());
   }
 
   /** What the embedding pass produced, and the executors that ran it. */
-  private record Pass(EmbedJob.Counts counts, int executors) {}
+  private record Pass(OutputCounts counts, int executors) {}
 
   /** Runs {@code job}, which embeds and returns the counts of the rows it embedded, with progress. */
-  private static Pass embedding(SparkSession spark, EmbedJob.Request r, long rows, Supplier<EmbedJob.Counts> job) {
-    spark.sparkContext().setJobGroup(EmbedJob.JOB_GROUP, "embed new and changed rows", false);
-    try (ProgressReporter progress = new ProgressReporter(spark.sparkContext(), EmbedJob.JOB_GROUP, rows,
-        r.progressSeconds())) {
-      EmbedJob.Counts counts = job.get();
-      return new Pass(counts, progress.executors());
-    } finally {
-      spark.sparkContext().clearJobGroup();
-    }
+  private Pass embedding(long rows, Supplier<OutputCounts> job) {
+    return JobGroup.EMBED.run(spark, "embed new and changed rows", () -> {
+      try (ProgressReporter progress = new ProgressReporter(spark.sparkContext(), JobGroup.EMBED.id(), rows,
+          r.progressSeconds())) {
+        OutputCounts counts = job.get();
+        return new Pass(counts, progress.executors());
+      }
+    });
   }
 
   /** The bad-text kinds of the rows this run embeds. */
-  private static TextKinds textKinds(SparkSession spark, Dataset<Row> rows) {
-    return EmbedJob.inJobGroup(spark, EmbedJob.COUNT_GROUP, "count bad-text kinds", () -> TextKinds.of(rows, TEXT));
+  private TextKinds textKinds(Dataset<Row> rows) {
+    return JobGroup.COUNT.run(spark, "count bad-text kinds", () -> TextKinds.of(rows, TEXT));
   }
 
-  private static JobSummary summary(PeftEmbedder stage, long start, long rowsIn, long rowsOut, Pass pass,
-      TextKinds kinds, JobSummary.Changes changes) {
+  private JobSummary summary(long rowsIn, long rowsOut, Pass pass, TextKinds kinds, JobSummary.Changes changes) {
     double seconds = (System.nanoTime() - start) / 1e9;
-    EmbedJob.Counts c = pass.counts();
+    OutputCounts c = pass.counts();
     return new JobSummary(rowsIn, rowsOut, c.embedded(), kinds.nullText(), c.truncated(), stage.modelLoads(),
         pass.executors(), seconds, kinds.badRows(c.rows(), c.embedded()), changes);
   }

@@ -20,10 +20,10 @@ final class JobGroupDrain {
   private JobGroupDrain() {}
 
   /** Returns once no task of the group's jobs runs, or after {@code timeoutMs}, with a warning. */
-  static void await(SparkSession spark, String group, long timeoutMs) {
+  static void await(SparkSession spark, JobGroup group, long timeoutMs) {
     JavaSparkStatusTracker tracker = JavaSparkContext.fromSparkContext(spark.sparkContext()).statusTracker();
     long deadline = System.currentTimeMillis() + timeoutMs;
-    while (activeTasks(tracker, group) > 0) {
+    while (activeTasks(tracker, group.id()) > 0) {
       if (System.currentTimeMillis() > deadline) {
         LOG.warn("tasks of the failed job still run after {} ms; cleaning up anyway", timeoutMs);
         return;

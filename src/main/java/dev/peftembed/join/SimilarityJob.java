@@ -2,7 +2,7 @@ package dev.peftembed.join;
 
 import static org.apache.spark.sql.functions.col;
 
-import dev.peftembed.job.EmbedJob;
+import dev.peftembed.job.InputTable;
 import dev.peftembed.job.InputFormat;
 import dev.peftembed.job.OutputFormat;
 import dev.peftembed.job.OutputLocation;
@@ -89,7 +89,7 @@ public final class SimilarityJob {
       throw new IllegalArgumentException(path + ": similar reads parquet or jsonl embeddings, not "
           + format.name().toLowerCase(Locale.ROOT));
     }
-    return EmbedJob.read(spark, path, format, "text");
+    return InputTable.read(spark, path, format, "text");
   }
 
   private static void write(Dataset<Row> rows, Request r) {

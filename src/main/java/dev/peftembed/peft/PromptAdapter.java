@@ -12,14 +12,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A prompt-tuning or P-tuning adapter: M trained input embeddings that PEFT places before the real tokens.
+ * A prompt-learning adapter: prompt tuning, P-tuning or prefix tuning.
  *
- * <p>Both adapter types save a single key {@code prompt_embeddings} of shape [M, token_dim] (P-tuning saves its
- * prompt encoder's output), so one loader serves both.
+ * <p>All three save a single key {@code prompt_embeddings}: prompt tuning its [M, token_dim] input embeddings,
+ * P-tuning its prompt encoder's output of the same shape, and prefix tuning its [M, layers·2·token_dim] keys and
+ * values (projected, when trained with {@code prefix_projection}). So one loader serves them all; the encoder gives
+ * the table its meaning ({@link AdapterConfig#isPrefix()}).
  *
  * @param directory the adapter directory
  * @param config its {@code adapter_config.json}
- * @param promptEmbeddings the [M, H] table, row-major
+ * @param promptEmbeddings the table, row-major, in the shape {@link AdapterConfig#tableShape} gives
  */
 public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptEmbeddings) {
   private static final Logger LOG = LoggerFactory.getLogger(PromptAdapter.class);
@@ -64,19 +66,19 @@ public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptE
       throw new ModelFormatException(adapterDir, Checkpoint.noSafetensorsMessage(adapterDir, "adapter"));
     }
     SafetensorsFile file = SafetensorsFile.open(weights);
-    checkTable(config, file);
+    checkTable(config, file, base);
     warnOnBaseMismatch(config, base, baseModelDir);
     return new Checked(config, file);
   }
 
   /** The header must hold {@code prompt_embeddings} with the shape adapter_config.json implies. */
-  private static void checkTable(AdapterConfig config, SafetensorsFile file) {
+  private static void checkTable(AdapterConfig config, SafetensorsFile file, BertConfig base) {
     SafetensorsFile.Entry entry = file.entry(KEY);
     if (entry == null) {
       throw new ModelFormatException(file.path(), "missing tensor \"" + KEY + "\" (found " + file.names()
-          + "); expected the [num_virtual_tokens, token_dim] table a prompt-tuning adapter saves");
+          + "); expected the table a " + config.peftType() + " adapter saves");
     }
-    long[] expected = {config.numVirtualTokens(), config.tokenDim()};
+    long[] expected = config.tableShape(base);
     if (!Arrays.equals(entry.shape(), expected)) {
       throw new ModelFormatException(file.path(), "tensor \"" + KEY + "\" has shape "
           + Arrays.toString(entry.shape()) + " but adapter_config.json implies " + Arrays.toString(expected));

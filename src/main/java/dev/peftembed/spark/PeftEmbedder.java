@@ -2,11 +2,9 @@ package dev.peftembed.spark;
 
 import dev.peftembed.embed.DeviceChoice;
 import dev.peftembed.embed.EncoderOptions;
-import dev.peftembed.embed.EncoderPlan;
 import dev.peftembed.embed.Normalization;
 import dev.peftembed.embed.Precision;
 import dev.peftembed.pooling.VirtualTokenPolicy;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkContext;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -214,20 +212,8 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
    * @return this
    */
   public PeftEmbedder setEncoderOptions(EncoderOptions options) {
-    setVirtualTokens(options.virtualTokens().toString());
-    setBatchSize(options.batchSize());
-    setMaxBatchTokens(options.maxBatchTokens());
-    setMaxSeqLength(zeroIfNone(options.maxSeqLength()));
-    if (options.prompt() == null) {
-      clear(prompt());
-    } else {
-      setPrompt(options.prompt());
-    }
-    setPromptName(options.promptName() == null ? "" : options.promptName());
-    setNormalize(options.normalize().toString());
-    setTruncateDim(zeroIfNone(options.truncateDim()));
-    setDevice(options.device().toString());
-    return setDtype(options.dtype().toString());
+    EncoderOptionsParams.write(options, this);
+    return this;
   }
 
   /**
@@ -237,7 +223,7 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
    */
   @Override
   public StructType transformSchema(StructType schema) {
-    return layout(schema).schema();
+    return outputLayout(schema).schema();
   }
 
   /**
@@ -249,7 +235,7 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
    */
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
-    Resolved r = resolve(dataset);
+    ResolvedStage r = resolve(dataset);
     LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
         getOutputCol(), r.plan().model().path(), r.adapter() == null ? "" : " + adapter " + r.plan().adapterDir(),
         r.plan().dimension() > 0 ? r.plan().dimension() : "(the graph's)", r.plan().maxRealTokens(),
@@ -270,20 +256,9 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     resolve(dataset);
   }
 
-  /** What the driver resolves for a transform: the output layout, the options, and the checked directories. */
-  private record Resolved(OutputLayout layout, EncoderOptions options, ModelSource model, ModelSource adapter,
-      EncoderPlan plan) {}
-
-  private Resolved resolve(Dataset<?> dataset) {
-    OutputLayout layout = layout(dataset.schema());
-    EncoderOptions options = encoderOptions();
-    Configuration hadoopConf = dataset.sparkSession().sparkContext().hadoopConfiguration();
-    ModelSource model = ModelSource.describe(getModelPath(), hadoopConf, "model directory");
-    ModelSource adapter = getAdapterPath().isEmpty() ? null
-        : ModelSource.describe(getAdapterPath(), hadoopConf, "adapter directory");
-    EncoderPlan plan = EncoderPlan.resolve(ModelLocator.localize(model),
-        adapter == null ? null : ModelLocator.localize(adapter), options);
-    return new Resolved(layout, options, model, adapter, plan);
+  private ResolvedStage resolve(Dataset<?> dataset) {
+    return ResolvedStage.of(this, outputLayout(dataset.schema()),
+        dataset.sparkSession().sparkContext().hadoopConfiguration());
   }
 
   /**
@@ -300,15 +275,6 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
   @Override
   public PeftEmbedder copy(ParamMap extra) {
     return defaultCopy(extra);
-  }
-
-  private static int zeroIfNone(Integer limit) {
-    return limit == null ? 0 : limit;
-  }
-
-  private OutputLayout layout(StructType schema) {
-    return OutputLayout.of(schema, getInputCol(), getOutputCol(), getOutputType(), getNumTokensCol(),
-        getTruncatedCol(), getErrorCol());
   }
 
   private synchronized LongAccumulator loadCounter(SparkContext sc) {

@@ -1,34 +1,30 @@
 package dev.peftembed.spark;
 
+import static dev.peftembed.spark.StageParamChecks.parses;
+import static dev.peftembed.spark.StageParamChecks.zeroOrAtLeast;
+
 import dev.peftembed.embed.DeviceChoice;
 import dev.peftembed.embed.EncoderDefaults;
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.Normalization;
 import dev.peftembed.embed.Precision;
 import dev.peftembed.pooling.VirtualTokenPolicy;
-import java.io.Serializable;
-import java.util.List;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
-import scala.Function1;
 
 /**
- * The parameters of {@link PeftEmbedder}, with their docs, defaults and getters. Spark finds parameters by reflection
- * on public no-argument methods returning a {@link Param}, so each is such a method; the setters live on the stage so
- * that they chain.
+ * The params of {@link PeftEmbedder} that say how texts are encoded (model, adapter, options), with their docs,
+ * defaults and getters; the columns are {@link PeftEmbedderColumnParams}'. As there, each param is a public
+ * no-argument method, for Spark's reflection, and the setters live on the stage.
  *
  * <p>Optional settings take a neutral default ({@code ""} or {@code 0}) meaning "none" or "as the model says", so that
  * {@code explainParams()} shows every default. The one exception is {@link #prompt()}: an unset prompt and an empty
  * one differ (the model's default prompt, or none at all), as in sentence-transformers.
  */
-public abstract class PeftEmbedderParams extends Transformer {
+public abstract class PeftEmbedderParams extends PeftEmbedderColumnParams {
   private static final long serialVersionUID = 1L;
 
-  private final String uid;
-  private final Param<String> inputCol;
-  private final Param<String> outputCol;
   private final Param<String> modelPath;
   private final Param<String> adapterPath;
   private final Param<String> virtualTokens;
@@ -37,10 +33,6 @@ public abstract class PeftEmbedderParams extends Transformer {
   private final IntParam maxSeqLength;
   private final Param<String> device;
   private final Param<String> dtype;
-  private final Param<String> outputType;
-  private final Param<String> numTokensCol;
-  private final Param<String> truncatedCol;
-  private final Param<String> errorCol;
   private final Param<String> prompt;
   private final Param<String> promptName;
   private final Param<String> normalize;
@@ -52,15 +44,12 @@ public abstract class PeftEmbedderParams extends Transformer {
    * @param uid the stage's unique id, which every parameter records as its parent
    */
   protected PeftEmbedderParams(String uid) {
-    // Params name their parent by uid when they are created, so the uid must be set first.
-    this.uid = uid;
-    inputCol = new Param<>(this, "inputCol", "the string column to embed", nonEmpty());
-    outputCol = new Param<>(this, "outputCol", "the new column for the embeddings", nonEmpty());
+    super(uid);
     modelPath = new Param<>(this, "modelPath", "the sentence-transformers model directory: a local path, a name "
         + "shipped with --files/--archives, or a Hadoop FileSystem URI (hdfs:, s3a:, file:); empty for the bundled "
         + "all-MiniLM-L6-v2");
-    adapterPath = new Param<>(this, "adapterPath", "the PEFT prompt-tuning or P-tuning adapter directory, given like "
-        + "modelPath; empty for none");
+    adapterPath = new Param<>(this, "adapterPath", "the PEFT prompt-tuning, P-tuning, prefix-tuning or LoRA "
+        + "adapter directory, given like modelPath; empty for none");
     virtualTokens = new Param<>(this, "virtualTokens", "whether the adapter's virtual tokens take part in pooling: "
         + VirtualTokenPolicy.ALLOWED + " (include: as sentence-transformers computes; exclude: real tokens only)",
         parses(VirtualTokenPolicy::parse));
@@ -77,14 +66,6 @@ public abstract class PeftEmbedderParams extends Transformer {
         + "none; gpu:N: GPU N of each executor)", parses(DeviceChoice::parse));
     dtype = new Param<>(this, "dtype", "the model's precision: " + Precision.ALLOWED + " (float16 on GPU only)",
         parses(Precision::parse));
-    outputType = new Param<>(this, "outputType", "the output column's type: array (array<float>) or vector (an ML "
-        + "dense vector of doubles)", ParamValidators.inArray(List.of("array", "vector")));
-    numTokensCol = new Param<>(this, "numTokensCol", "a new int column for the real tokens each text was encoded "
-        + "with (special tokens included, virtual tokens not); empty for none");
-    truncatedCol = new Param<>(this, "truncatedCol", "a new boolean column telling whether each text was cut to the "
-        + "token limit; empty for none");
-    errorCol = new Param<>(this, "errorCol", "a new string column saying why a row has no embedding (null when it "
-        + "has one, or when its text is null); empty for none");
     prompt = new Param<>(this, "prompt", "a literal text prompt prepended to every text; unset for the model's "
         + "default prompt, if any; empty for no prompt at all");
     promptName = new Param<>(this, "promptName", "a prompt named in the model's config_sentence_transformers.json; "
@@ -94,8 +75,6 @@ public abstract class PeftEmbedderParams extends Transformer {
         + "false: skip Normalize)", parses(Normalization::parse));
     truncateDim = new IntParam(this, "truncateDim", "keep only the first N dimensions (Matryoshka); 0 for all",
         zeroOrAtLeast(EncoderOptions.MIN_TRUNCATE_DIM));
-    setDefault(inputCol, "text");
-    setDefault(outputCol, "embedding");
     setDefault(modelPath, "");
     setDefault(adapterPath, "");
     setDefault(virtualTokens, EncoderDefaults.VIRTUAL_TOKENS);
@@ -104,28 +83,9 @@ public abstract class PeftEmbedderParams extends Transformer {
     setDefault(maxSeqLength, Integer.parseInt(EncoderDefaults.MAX_SEQ_LENGTH));
     setDefault(device, EncoderDefaults.DEVICE);
     setDefault(dtype, EncoderDefaults.DTYPE);
-    setDefault(outputType, "array");
-    setDefault(numTokensCol, "");
-    setDefault(truncatedCol, "");
-    setDefault(errorCol, "");
     setDefault(promptName, "");
     setDefault(normalize, EncoderDefaults.NORMALIZE);
     setDefault(truncateDim, Integer.parseInt(EncoderDefaults.TRUNCATE_DIM));
-  }
-
-  @Override
-  public String uid() {
-    return uid;
-  }
-
-  /** @return the string column to embed; default {@code text} */
-  public Param<String> inputCol() {
-    return inputCol;
-  }
-
-  /** @return the new column for the embeddings; default {@code embedding} */
-  public Param<String> outputCol() {
-    return outputCol;
   }
 
   /** @return the model directory; default empty: the bundled all-MiniLM-L6-v2 */
@@ -168,26 +128,6 @@ public abstract class PeftEmbedderParams extends Transformer {
     return dtype;
   }
 
-  /** @return {@code array} or {@code vector}; default {@code array} */
-  public Param<String> outputType() {
-    return outputType;
-  }
-
-  /** @return the new token-count column; default empty: none */
-  public Param<String> numTokensCol() {
-    return numTokensCol;
-  }
-
-  /** @return the new truncation-flag column; default empty: none */
-  public Param<String> truncatedCol() {
-    return truncatedCol;
-  }
-
-  /** @return the optional column that says why a row failed */
-  public Param<String> errorCol() {
-    return errorCol;
-  }
-
   /** @return a literal text prompt; no default: unset means the model's default prompt */
   public Param<String> prompt() {
     return prompt;
@@ -206,16 +146,6 @@ public abstract class PeftEmbedderParams extends Transformer {
   /** @return the dimensions to keep; default 0: all */
   public IntParam truncateDim() {
     return truncateDim;
-  }
-
-  /** @return the value of {@link #inputCol()} */
-  public String getInputCol() {
-    return getOrDefault(inputCol);
-  }
-
-  /** @return the value of {@link #outputCol()} */
-  public String getOutputCol() {
-    return getOrDefault(outputCol);
   }
 
   /** @return the value of {@link #modelPath()} */
@@ -258,26 +188,6 @@ public abstract class PeftEmbedderParams extends Transformer {
     return getOrDefault(dtype);
   }
 
-  /** @return the value of {@link #outputType()} */
-  public String getOutputType() {
-    return getOrDefault(outputType);
-  }
-
-  /** @return the value of {@link #numTokensCol()} */
-  public String getNumTokensCol() {
-    return getOrDefault(numTokensCol);
-  }
-
-  /** @return the value of {@link #truncatedCol()} */
-  public String getTruncatedCol() {
-    return getOrDefault(truncatedCol);
-  }
-
-  /** @return the value of {@link #errorCol()} */
-  public String getErrorCol() {
-    return getOrDefault(errorCol);
-  }
-
   /** @return the value of {@link #prompt()}, or {@code null} when unset */
   public String getPrompt() {
     return isDefined(prompt) ? getOrDefault(prompt) : null;
@@ -303,42 +213,6 @@ public abstract class PeftEmbedderParams extends Transformer {
    * @throws IllegalArgumentException for settings that contradict each other
    */
   public EncoderOptions encoderOptions() {
-    DeviceChoice where = DeviceChoice.parse(getDevice());
-    Precision precision = Precision.parse(getDtype());
-    if (precision == Precision.FLOAT16 && where.kind() == DeviceChoice.Kind.CPU) {
-      throw new IllegalArgumentException("dtype float16 needs a GPU, but device is cpu (use float32 there)");
-    }
-    return EncoderOptions.defaults()
-        .withVirtualTokens(VirtualTokenPolicy.parse(getVirtualTokens()))
-        .withBatching(getBatchSize(), getMaxBatchTokens())
-        .withMaxSeqLength(EncoderOptions.noneIfZero(getMaxSeqLength()))
-        .withPrompt(getPrompt(), getPromptName().isEmpty() ? null : getPromptName())
-        .withOutput(Normalization.parse(getNormalize()), EncoderOptions.noneIfZero(getTruncateDim()))
-        .withDevice(where, precision);
-  }
-
-  /** A validator that accepts exactly what {@code parse} accepts, so that the stage and the CLI agree. */
-  private static Function1<String, Object> parses(Parser parse) {
-    return (Function1<String, Object> & Serializable) s -> {
-      try {
-        parse.apply(s);
-        return true;
-      } catch (IllegalArgumentException e) {
-        return false;
-      }
-    };
-  }
-
-  private static Function1<String, Object> nonEmpty() {
-    return (Function1<String, Object> & Serializable) s -> s != null && !s.isEmpty();
-  }
-
-  private static Function1<Object, Object> zeroOrAtLeast(int min) {
-    return (Function1<Object, Object> & Serializable) v -> (Integer) v == 0 || (Integer) v >= min;
-  }
-
-  /** A value parser that travels with the stage when Spark serializes it. */
-  private interface Parser extends Serializable {
-    Object apply(String value);
+    return EncoderOptionsParams.read(this);
   }
 }

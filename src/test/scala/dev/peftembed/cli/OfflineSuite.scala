@@ -13,7 +13,7 @@ import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /**
- * Issue 7 §6: no network at run time. DJL's offline mode is set by our code wherever natives load, and the encoder
+ * No network at run time. DJL's offline mode is set by our code wherever natives load, and the encoder
  * runs in a network namespace with no interfaces but a downed loopback (`unshare --net`).
  */
 class OfflineSuite extends AnyFunSuite with ScratchSpace {

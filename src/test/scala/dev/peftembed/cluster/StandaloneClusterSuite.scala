@@ -1,7 +1,7 @@
 package dev.peftembed.cluster
 
 import com.fasterxml.jackson.databind.ObjectMapper
-import dev.peftembed.spark.LocalSpark
+import dev.peftembed.testkit.LocalSpark
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
 import java.util.concurrent.TimeUnit

@@ -2,8 +2,8 @@ package dev.peftembed.docs
 
 import dev.peftembed.peft.TextPromptInit
 import dev.peftembed.onnx.DefaultModel
-import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.ScratchSpace
+import dev.peftembed.spark.PeftEmbedder
+import dev.peftembed.testkit.{LocalSparkSession, ScratchSpace}
 import java.nio.file.{Files, Path}
 import org.apache.spark.ml.{Pipeline, PipelineModel, PipelineStage}
 import org.apache.spark.ml.clustering.KMeans

@@ -57,10 +57,11 @@ class NativeMemorySuite extends AnyFunSuite {
           while (b.hasRemaining) b.put(0xFF.toByte)
           b
         }
-        assert(junk.nonEmpty)
+        assert(junk.forall(b => !b.hasRemaining && b.get(0) == 0xFF.toByte), "the junk buffers were not filled")
         Thread.sleep(50)
       }
       val after = encoder.encode(texts).asScala.map(_.vector).toSeq
+      assert(after.size == texts.size && before.size == texts.size)
       after.zip(before).foreach { case (a, b) => assert(a.sameElements(b), "vectors changed after a GC") }
     }
   }

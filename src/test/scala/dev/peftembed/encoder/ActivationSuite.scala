@@ -23,8 +23,11 @@ class ActivationSuite extends AnyFunSuite {
       BertIntermediate.activate(m.create(xs), a).toFloatArray
     }
 
-  private def check(a: HiddenActivation, f: Double => Double): Unit =
-    run(a).zip(xs).foreach { case (y, x) => assert(math.abs(y - f(x)) < 2e-6, s"$a($x) = $y, expected ${f(x)}") }
+  private def check(a: HiddenActivation, f: Double => Double): Unit = {
+    val ys = run(a)
+    assert(ys.length == xs.length, s"$a returned ${ys.length} values for ${xs.length} inputs")
+    ys.zip(xs).foreach { case (y, x) => assert(math.abs(y - f(x)) < 2e-6, s"$a($x) = $y, expected ${f(x)}") }
+  }
 
   test("gelu is exact: x·Φ(x)") {
     check(HiddenActivation.GELU, x => 0.5 * x * (1 + erf(x / math.sqrt(2))))

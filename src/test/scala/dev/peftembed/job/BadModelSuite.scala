@@ -4,17 +4,17 @@ import com.fasterxml.jackson.databind.node.{ArrayNode, ObjectNode}
 import dev.peftembed.cli.Main
 import dev.peftembed.embed.{EncoderOptions, EncoderPlan, SentenceEncoder}
 import dev.peftembed.model.ModelFormatException
-import dev.peftembed.spark.LocalSparkSession
-import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, ScratchSpace, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, Console, LocalSparkSession, ModelVariants, ScratchSpace, TestModels,
+  TinyPromptBert}
 import java.nio.file.{Files, Path}
 import java.util.Random
 import org.scalatest.funsuite.AnyFunSuite
 import scala.util.Using
 
 /**
- * Issue 7 §2: every bad model or adapter fails on the driver, before any Spark job, with one line naming the file and
- * what was expected; the `embed` command exits 2 and leaves no output directory. One table, each case run through
- * the plan a driver builds and through the command line.
+ * Every bad model or adapter fails on the driver, before any Spark job, with one line naming the file and what was
+ * expected; the `embed` command exits 2 and leaves no output directory. One table, each case run through the plan a
+ * driver builds and through the command line.
  */
 class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   private val model = TestModels.miniLm
@@ -115,8 +115,9 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
     Case("an adapter whose token_dim disagrees", "adapter_config.json",
       Seq("token_dim 768 disagrees with the model's hidden_size 384"),
       adapterConfig("\"token_dim\"\\s*:\\s*384", "\"token_dim\": 768")),
-    Case("an unknown peft_type", "adapter_config.json", Seq("peft_type SOMETHING_NEW is unknown", "PROMPT_TUNING"),
-      adapterConfig("PROMPT_TUNING", "SOMETHING_NEW")),
+    Case("an adapter without adapter_config.json", "adapter_config.json", Seq("file not found"), () => {
+      val a = ModelVariants.copyOf(adapter); Files.delete(a.resolve("adapter_config.json")); (model.dir, a)
+    }),
     Case("an adapter without peft_type", "adapter_config.json", Seq("missing field \"peft_type\""),
       adapterConfig("\"peft_type\"\\s*:\\s*\"PROMPT_TUNING\"\\s*,", "")),
     Case("an adapter with num_virtual_tokens 2^31-1", "adapter_config.json",
@@ -168,7 +169,7 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
     while (tracker.getJobIdsForGroup(s"bad-model-marker-$marker").isEmpty && System.currentTimeMillis() < deadline) {
       Thread.sleep(20)
     }
-    Seq(EmbedJob.COUNT_GROUP, EmbedJob.JOB_GROUP).map(g => tracker.getJobIdsForGroup(g).length).sum
+    Seq(JobGroup.COUNT.id(), JobGroup.EMBED.id()).map(g => tracker.getJobIdsForGroup(g).length).sum
   }
 
   private lazy val input: Path = {

@@ -2,8 +2,8 @@ package dev.peftembed.job
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.cli.Main
-import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, ScratchSpace, TestModels}
+import dev.peftembed.spark.PeftEmbedder
+import dev.peftembed.testkit.{Console, LocalSparkSession, ScratchSpace, TestModels}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.Files
 import org.apache.spark.sql.SaveMode
@@ -138,7 +138,7 @@ class BadRowsJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpa
     val f = dir.resolve("in.txt")
     Files.write(f, "fine\n".getBytes(UTF_8) ++ Array[Byte](0x62, 0xff.toByte, 0x61, 0x64, '\n') ++
       "decoded upstream: \ufffd\nalso fine\n".getBytes(UTF_8))
-    val table = EmbedJob.read(spark, f.toString, InputFormat.TEXT, "text")
+    val table = InputTable.read(spark, f.toString, InputFormat.TEXT, "text")
     assert(TextKinds.of(table, "text") == new TextKinds(4, 0, 0, 0, 0, 2))
     assert(table.collect().map(_.getString(0)).toSeq ==
       Seq("fine", "b\ufffdad", "decoded upstream: \ufffd", "also fine"), "the stage reads U+FFFD for the bad byte")

@@ -3,8 +3,8 @@ package dev.peftembed.job
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.cli.Main
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, ScratchSpace, TestModels, VectorMath}
+import dev.peftembed.spark.PeftEmbedder
+import dev.peftembed.testkit.{Console, LocalSparkSession, ScratchSpace, TestModels, VectorMath}
 import java.nio.file.{Files, Path}
 import org.apache.spark.sql.SaveMode
 import org.apache.spark.sql.types.{ArrayType, BooleanType, FloatType, IntegerType}
@@ -169,7 +169,7 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
     while (tracker.getJobIdsForGroup(s"marker-$marker").isEmpty && System.currentTimeMillis() < deadline) {
       Thread.sleep(20)
     }
-    Seq(EmbedJob.COUNT_GROUP, EmbedJob.JOB_GROUP).map(g => tracker.getJobIdsForGroup(g).length).sum
+    Seq(JobGroup.COUNT.id(), JobGroup.EMBED.id()).map(g => tracker.getJobIdsForGroup(g).length).sum
   }
 
 }

@@ -1,8 +1,8 @@
 package dev.peftembed.job
 
 import com.fasterxml.jackson.databind.ObjectMapper
-import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{ScratchSpace, TestModels}
+import dev.peftembed.spark.PeftEmbedder
+import dev.peftembed.testkit.{LocalSparkSession, ScratchSpace, TestModels}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}
 import java.util.concurrent.atomic.AtomicInteger
@@ -64,7 +64,7 @@ class FailedJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpac
     @volatile private var writeJob = -1
 
     private def isWrite(p: java.util.Properties): Boolean = p != null &&
-      p.getProperty("spark.jobGroup.id") == EmbedJob.JOB_GROUP &&
+      p.getProperty("spark.jobGroup.id") == JobGroup.EMBED.id() &&
       description.forall(_ == p.getProperty("spark.job.description"))
 
     override def onJobStart(e: SparkListenerJobStart): Unit =

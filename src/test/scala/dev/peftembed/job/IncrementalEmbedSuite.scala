@@ -1,8 +1,8 @@
 package dev.peftembed.job
 
 import com.fasterxml.jackson.databind.ObjectMapper
-import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, ModelVariants, ScratchSpace, TestModels, VectorMath}
+import dev.peftembed.spark.PeftEmbedder
+import dev.peftembed.testkit.{Console, LocalSparkSession, ModelVariants, ScratchSpace, TestModels, VectorMath}
 import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
 import java.nio.file.{Files, Path, StandardCopyOption, StandardOpenOption}
@@ -80,7 +80,7 @@ class IncrementalEmbedSuite extends AnyFunSuite with LocalSparkSession with Scra
     while (tracker.getJobIdsForGroup(s"incremental-marker-$marker").isEmpty && System.currentTimeMillis() < deadline) {
       Thread.sleep(20)
     }
-    tracker.getJobIdsForGroup(EmbedJob.JOB_GROUP).length
+    tracker.getJobIdsForGroup(JobGroup.EMBED.id()).length
   }
 
   private lazy val fullRunOfV2: Map[Long, Array[Float]] = {

@@ -2,8 +2,8 @@ package dev.peftembed.job
 
 import dev.peftembed.cli.Main
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.spark.{LocalSparkSession, PeftEmbedder}
-import dev.peftembed.testkit.{Console, TestModels, VectorMath}
+import dev.peftembed.spark.PeftEmbedder
+import dev.peftembed.testkit.{Console, LocalSparkSession, TestModels, VectorMath}
 import java.nio.file.{Files, Path}
 import java.util.concurrent.ConcurrentLinkedQueue
 import org.apache.spark.scheduler.{SparkListener, SparkListenerStageSubmitted}
@@ -33,7 +33,7 @@ class PartitionsSuite extends AnyFunSuite with LocalSparkSession {
 
     override def onStageSubmitted(event: SparkListenerStageSubmitted): Unit = {
       val group = Option(event.properties).flatMap(p => Option(p.getProperty("spark.jobGroup.id"))).getOrElse("")
-      if (group == EmbedJob.JOB_GROUP) tasks.add(event.stageInfo.numTasks)
+      if (group == JobGroup.EMBED.id()) tasks.add(event.stageInfo.numTasks)
       if (group == "partitions-suite-marker") markerSeen = true
     }
   }

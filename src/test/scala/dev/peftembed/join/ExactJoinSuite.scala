@@ -1,8 +1,7 @@
 package dev.peftembed.join
 
 import dev.peftembed.join.JoinData._
-import dev.peftembed.spark.LocalSparkSession
-import dev.peftembed.testkit.ScratchSpace
+import dev.peftembed.testkit.{LocalSparkSession, ScratchSpace}
 import java.util.Random
 import org.apache.spark.ml.linalg.Vectors
 import org.apache.spark.sql.{DataFrame, Row}

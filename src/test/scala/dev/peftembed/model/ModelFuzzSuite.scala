@@ -17,10 +17,10 @@ import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /**
- * Issue 7 §2's fuzz test: real model and adapter files, mutated with a fixed seed, loaded through the real loading
- * path. A mutant may load (the mutation was harmless) or fail with a [[ModelFormatException]] whose message is one
- * line naming a file of the mutated directory. Any other exception, an error (OOM, stack overflow), or a load that
- * takes longer than the per-case timeout fails the test with the iteration and the mutation, to replay.
+ * Corrupt model files never crash the loader: real model and adapter files, mutated with a fixed seed, loaded through
+ * the real loading path. A mutant may load (the mutation was harmless) or fail with a [[ModelFormatException]] whose
+ * message is one line naming a file of the mutated directory. Any other exception, an error (OOM, stack overflow), or
+ * a load that takes longer than the per-case timeout fails the test with the iteration and the mutation, to replay.
  */
 class ModelFuzzSuite extends AnyFunSuite with ScratchSpace {
   /** Fixed for the build; PEFTEMBED_FUZZ_SEED and PEFTEMBED_FUZZ_ITERATIONS explore further by hand. */

@@ -1,7 +1,7 @@
 package dev.peftembed.spark
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{TestModels, Texts}
+import dev.peftembed.testkit.{LocalSparkSession, TestModels, Texts}
 import java.nio.file.{Files, Path}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._

@@ -1,6 +1,6 @@
 package dev.peftembed.spark
 
-import dev.peftembed.testkit.{LoraFixtures, TestModels}
+import dev.peftembed.testkit.{LocalSparkSession, LoraFixtures, TestModels}
 import dev.peftembed.testkit.VectorMath._
 import org.apache.spark.sql.Row
 import org.apache.spark.sql.types.{DataTypes, StructType}

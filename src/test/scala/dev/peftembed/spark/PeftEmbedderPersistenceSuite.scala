@@ -1,7 +1,7 @@
 package dev.peftembed.spark
 
 import dev.peftembed.onnx.DefaultModel
-import dev.peftembed.testkit.ScratchSpace
+import dev.peftembed.testkit.{LocalSparkSession, ScratchSpace}
 import java.nio.file.{Files, Path}
 import org.apache.spark.ml.{Pipeline, PipelineModel, PipelineStage}
 import org.apache.spark.ml.linalg.Vector

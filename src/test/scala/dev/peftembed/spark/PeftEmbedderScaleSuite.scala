@@ -1,5 +1,6 @@
 package dev.peftembed.spark
 
+import dev.peftembed.testkit.LocalSparkSession
 import org.apache.spark.sql.functions.{col, size}
 import org.scalatest.funsuite.AnyFunSuite
 

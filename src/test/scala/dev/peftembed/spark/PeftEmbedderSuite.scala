@@ -2,6 +2,7 @@ package dev.peftembed.spark
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
 import dev.peftembed.onnx.DefaultModel
+import dev.peftembed.testkit.LocalSparkSession
 import java.sql.Timestamp
 import org.apache.spark.ml.linalg.Vector
 import org.apache.spark.sql.{DataFrame, Row}

@@ -3,7 +3,7 @@ package dev.peftembed.spark
 import dev.peftembed.cli.Main
 import dev.peftembed.model.ModelFormatException
 import dev.peftembed.onnx.DefaultModel
-import dev.peftembed.testkit.ScratchSpace
+import dev.peftembed.testkit.{JobGroups, LocalSparkSession, ScratchSpace}
 import java.io.{ByteArrayOutputStream, PrintStream}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.nio.file.{Files, Path}

@@ -1,7 +1,8 @@
 package dev.peftembed.spark
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{BadFiles, Console, ModelVariants, ScratchSpace, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, Console, LocalSparkSession, ModelVariants, ScratchSpace, TestModels,
+  TinyPromptBert}
 import java.nio.file.attribute.PosixFilePermission
 import java.nio.file.{Files, LinkOption, Path}
 import org.scalatest.funsuite.AnyFunSuite
@@ -9,10 +10,10 @@ import scala.jdk.CollectionConverters._
 import scala.util.Using
 
 /**
- * Issue 7 §6: model paths are read-only; nothing is written next to a model. The tests run as root in CI, where
- * permissions are not enforced, so the model, adapter and graph copies are made read-only (which binds a non-root
- * run) and, above all, their whole parent tree is recorded before and after encoding in every way: in-process,
- * the `encode` command, and the Spark stage. Names, types, sizes and modification times must not change.
+ * Model paths are read-only: nothing is written next to a model. The tests run as root in CI, where permissions are not
+ * enforced, so the model, adapter and graph copies are made read-only (which binds a non-root run) and, above all,
+ * their whole parent tree is recorded before and after encoding in every way: in-process, the `encode` command, and the
+ * Spark stage. Names, types, sizes and modification times must not change.
  */
 class ReadOnlyModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace {
   /** Every entry under `root`: relative path, kind, size, modification time. */

@@ -2,7 +2,7 @@ package dev.peftembed.spark
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
 import dev.peftembed.pooling.VirtualTokenPolicy
-import dev.peftembed.testkit.{ScratchSpace, TinyPromptBert}
+import dev.peftembed.testkit.{LocalSparkSession, ScratchSpace, TinyPromptBert}
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
 import java.nio.file.Path
 import org.apache.spark.sql.Row

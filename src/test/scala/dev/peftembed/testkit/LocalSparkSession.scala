@@ -1,4 +1,4 @@
-package dev.peftembed.spark
+package dev.peftembed.testkit
 
 import java.util.concurrent.ConcurrentLinkedQueue
 import org.apache.spark.scheduler.{SparkListener, SparkListenerJobStart}

@@ -1,9 +1,8 @@
-package dev.peftembed.join
+package dev.peftembed.cli
 
 import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
-import dev.peftembed.cli.Main
-import dev.peftembed.spark.LocalSparkSession
-import dev.peftembed.testkit.{Console, ScratchSpace}
+import dev.peftembed.join.JoinData
+import dev.peftembed.testkit.{Console, LocalSparkSession, ScratchSpace}
 import java.nio.file.{Files, Path}
 import org.apache.spark.sql.DataFrame
 import org.scalatest.funsuite.AnyFunSuite
