@@ -13,7 +13,7 @@ final class EncoderFlags {
   Path model;
 
   @Option(names = "--adapter", paramLabel = "DIR",
-      description = "PEFT prompt-tuning, P-tuning or prefix-tuning adapter directory")
+      description = "PEFT adapter directory: prompt tuning, P-tuning, prefix tuning or LoRA")
   Path adapter;
 
   @Mixin

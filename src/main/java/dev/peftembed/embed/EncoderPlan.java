@@ -7,7 +7,7 @@ import dev.peftembed.model.ModelDirectory;
 import dev.peftembed.model.OutputModule;
 import dev.peftembed.model.TorchScriptConfig;
 import dev.peftembed.peft.AdapterConfig;
-import dev.peftembed.peft.PromptAdapter;
+import dev.peftembed.peft.Adapters;
 import java.nio.file.Path;
 
 /**
@@ -49,7 +49,7 @@ public record EncoderPlan(
       checkWeightHeaders(model);
     }
     AdapterConfig adapter = adapterDir == null ? null
-        : PromptAdapter.validate(adapterDir, model.bert(), modelDir);
+        : Adapters.validate(adapterDir, model.bert(), modelDir);
     int maxReal = realTokenLimit(model, options,
         adapter == null ? declaredVirtualTokens(model) : adapter.numVirtualTokens());
     String prompt = options.prompt();

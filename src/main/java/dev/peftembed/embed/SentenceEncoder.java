@@ -10,9 +10,11 @@ import dev.peftembed.encoder.DjlRuntime;
 import dev.peftembed.encoder.PromptedBertEncoder;
 import dev.peftembed.encoder.TokenEncoder;
 import dev.peftembed.encoder.TorchScriptEncoder;
+import dev.peftembed.encoder.WeightOverlay;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.OutputModule;
+import dev.peftembed.peft.LoraAdapter;
 import dev.peftembed.peft.PromptAdapter;
 import dev.peftembed.pooling.AlignedMask;
 import dev.peftembed.pooling.DenseLayer;
@@ -78,8 +80,8 @@ public final class SentenceEncoder implements AutoCloseable {
    *
    * @param modelDir a sentence-transformers (or plain Hugging Face) BERT-family directory, or a TorchScript
    *     directory ({@code model.pt} and {@code tokenizer.json})
-   * @param adapterDir a PEFT prompt-tuning, P-tuning or prefix-tuning adapter directory, or {@code null}; never
-   *     with TorchScript
+   * @param adapterDir a PEFT prompt-tuning, P-tuning, prefix-tuning or LoRA adapter directory, or {@code null};
+   *     never with TorchScript
    */
   public static SentenceEncoder load(Path modelDir, Path adapterDir, EncoderOptions options) {
     return load(EncoderPlan.resolve(modelDir, adapterDir, options));
@@ -113,6 +115,11 @@ public final class SentenceEncoder implements AutoCloseable {
 
   private static TokenEncoder loadNative(EncoderPlan plan, Device device, DataType dtype) {
     Path dir = plan.model().path();
+    if (LoraAdapter.isLora(plan.adapter())) {
+      WeightOverlay merged = LoraAdapter.load(plan.adapterDir(), plan.model().bert()).merged();
+      return new PromptedBertEncoder(BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype, merged),
+          null);
+    }
     PromptAdapter adapter = plan.adapterDir() == null ? null
         : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir);
     BertModel base = BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype);

@@ -38,9 +38,20 @@ public final class BertModel implements AutoCloseable {
    * @param dtype float32, or float16 (GPU only: libtorch's CPU half kernels are slow and partial)
    */
   public static BertModel load(Checkpoint checkpoint, BertConfig config, Device device, DataType dtype) {
+    return load(checkpoint, config, device, dtype, WeightOverlay.NONE);
+  }
+
+  /**
+   * Loads the weights onto {@code device}, each edited by {@code overlay} in float32 before it is rearranged or cast.
+   *
+   * @param dtype float32, or float16 (GPU only)
+   * @param overlay a merged adapter's edits of the base weights, or {@link WeightOverlay#NONE}
+   */
+  public static BertModel load(Checkpoint checkpoint, BertConfig config, Device device, DataType dtype,
+      WeightOverlay overlay) {
     NDManager manager = DjlRuntime.pytorch().newBaseManager(device);
     try {
-      WeightLoader w = new WeightLoader(checkpoint, manager, dtype);
+      WeightLoader w = new WeightLoader(checkpoint, manager, dtype, overlay);
       return new BertModel(config, manager, dtype, BertEmbeddings.load(w.at("embeddings"), config),
           BertEncoder.load(w.at("encoder"), config, ScaledDotProductAttention.load((PtNDManager) manager)));
     } catch (RuntimeException e) {

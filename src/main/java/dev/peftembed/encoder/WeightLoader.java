@@ -16,6 +16,7 @@ public final class WeightLoader {
   private final Checkpoint checkpoint;
   private final NDManager manager;
   private final DataType dtype;
+  private final WeightOverlay overlay;
   private final String prefix;
 
   /**
@@ -24,19 +25,28 @@ public final class WeightLoader {
    * @param dtype the compute dtype (float32, or float16 on GPU)
    */
   public WeightLoader(Checkpoint checkpoint, NDManager manager, DataType dtype) {
-    this(checkpoint, manager, dtype, "");
+    this(checkpoint, manager, dtype, WeightOverlay.NONE);
   }
 
-  private WeightLoader(Checkpoint checkpoint, NDManager manager, DataType dtype, String prefix) {
+  /**
+   * @param overlay edits each tensor after it is read, before any module uses it (a merged LoRA adapter)
+   */
+  public WeightLoader(Checkpoint checkpoint, NDManager manager, DataType dtype, WeightOverlay overlay) {
+    this(checkpoint, manager, dtype, overlay, "");
+  }
+
+  private WeightLoader(Checkpoint checkpoint, NDManager manager, DataType dtype, WeightOverlay overlay,
+      String prefix) {
     this.checkpoint = checkpoint;
     this.manager = manager;
     this.dtype = dtype;
+    this.overlay = overlay;
     this.prefix = prefix;
   }
 
   /** @return a loader for the sub-module {@code name} */
   public WeightLoader at(String name) {
-    return new WeightLoader(checkpoint, manager, dtype, prefix + name + ".");
+    return new WeightLoader(checkpoint, manager, dtype, overlay, prefix + name + ".");
   }
 
   /** @return a loader for the indexed sub-module {@code name.index} */
@@ -44,9 +54,9 @@ public final class WeightLoader {
     return at(name + "." + index);
   }
 
-  /** @return the raw float32 tensor {@code prefix + name}, shape-checked, still on the heap */
+  /** @return the float32 tensor {@code prefix + name}, shape-checked, after the overlay, still on the heap */
   public Tensor tensor(String name, long... shape) {
-    return checkpoint.read(prefix + name, shape);
+    return overlay.apply(prefix + name, checkpoint.read(prefix + name, shape));
   }
 
   /** @return the tensor {@code prefix + name} on the device, shape-checked */

@@ -35,9 +35,9 @@ public record AdapterConfig(
   /** The adapter whose trained state is a [M, layers·2·H] table of per-layer attention keys and values. */
   static final String PREFIX_TUNING = "PREFIX_TUNING";
 
-  private static final String SUPPORTED = "PROMPT_TUNING, P_TUNING, PREFIX_TUNING";
+  private static final String SUPPORTED = "PROMPT_TUNING, P_TUNING, PREFIX_TUNING, LORA";
 
-  private static final Set<String> KNOWN_LATER = Set.of("LORA", "ADALORA", "IA3", "LOHA", "LOKR",
+  private static final Set<String> KNOWN_LATER = Set.of("ADALORA", "IA3", "LOHA", "LOKR",
       "MULTITASK_PROMPT_TUNING", "ADAPTION_PROMPT", "BOFT", "OFT", "VERA", "FOURIERFT", "LN_TUNING", "POLY", "XLORA");
 
   /**

@@ -85,7 +85,7 @@ public record PromptAdapter(Path directory, AdapterConfig config, Tensor promptE
     }
   }
 
-  private static void warnOnBaseMismatch(AdapterConfig config, BertConfig base, Path baseModelDir) {
+  static void warnOnBaseMismatch(AdapterConfig config, BertConfig base, Path baseModelDir) {
     String recorded = config.baseModelNameOrPath();
     if (recorded == null || recorded.isBlank()) {
       return;

@@ -48,8 +48,8 @@ public abstract class PeftEmbedderParams extends PeftEmbedderColumnParams {
     modelPath = new Param<>(this, "modelPath", "the sentence-transformers model directory: a local path, a name "
         + "shipped with --files/--archives, or a Hadoop FileSystem URI (hdfs:, s3a:, file:); empty for the bundled "
         + "all-MiniLM-L6-v2");
-    adapterPath = new Param<>(this, "adapterPath", "the PEFT prompt-tuning, P-tuning or prefix-tuning adapter "
-        + "directory, given like modelPath; empty for none");
+    adapterPath = new Param<>(this, "adapterPath", "the PEFT prompt-tuning, P-tuning, prefix-tuning or LoRA "
+        + "adapter directory, given like modelPath; empty for none");
     virtualTokens = new Param<>(this, "virtualTokens", "whether the adapter's virtual tokens take part in pooling: "
         + VirtualTokenPolicy.ALLOWED + " (include: as sentence-transformers computes; exclude: real tokens only)",
         parses(VirtualTokenPolicy::parse));

@@ -51,7 +51,7 @@ class ConfigErrorsSuite extends AnyFunSuite with ScratchSpace {
     oneLine(planError(dir), "modules.json", "StaticEmbedding", "is not supported")
   }
 
-  for ((peftType, says) <- Seq("LORA" -> "is not supported yet", "SOMETHING_NEW" -> "is unknown")) {
+  for ((peftType, says) <- Seq("IA3" -> "is not supported yet", "SOMETHING_NEW" -> "is unknown")) {
     test(s"peft_type $peftType") {
       val a = adapterVariant()
       val f = a.resolve("adapter_config.json")

@@ -145,12 +145,12 @@ class PeftEmbedderValidationSuite extends AnyFunSuite with LocalSparkSession wit
   test("a bad adapter fails transform() on the driver, before any job, with the encode command's message") {
     val adapter = scratch.dir("bad-adapter")
     val config = adapter.resolve("adapter_config.json")
-    Files.writeString(config, "{\"peft_type\": \"LORA\"}", UTF_8)
+    Files.writeString(config, "{\"peft_type\": \"LORA\", \"use_dora\": true}", UTF_8)
     val model = DefaultModel.resolve().toString
     try {
       val e = failsBeforeAnyJob(new PeftEmbedder().setModelPath(model).setAdapterPath(adapter.toString))
       assert(!e.getMessage.contains("\n"), "one line")
-      assert(e.getMessage.startsWith(s"$config: peft_type LORA"), e.getMessage)
+      assert(e.getMessage.startsWith(s"$config: DoRA (use_dora) is not supported"), e.getMessage)
       assert(e.getMessage == encodeCommandError("--model", model, "--adapter", adapter.toString))
     } finally {
       Files.delete(config)
