@@ -3,26 +3,12 @@ package dev.peftembed.embed;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.peftembed.encoder.BertModel;
-import dev.peftembed.encoder.DjlRuntime;
-import dev.peftembed.encoder.PromptedBertEncoder;
 import dev.peftembed.encoder.TokenEncoder;
-import dev.peftembed.encoder.TorchScriptEncoder;
-import dev.peftembed.encoder.WeightOverlay;
-import dev.peftembed.model.Checkpoint;
-import dev.peftembed.model.DenseConfig;
-import dev.peftembed.model.OutputModule;
-import dev.peftembed.peft.LoraAdapter;
-import dev.peftembed.peft.PromptAdapter;
 import dev.peftembed.pooling.AlignedMask;
-import dev.peftembed.pooling.DenseLayer;
 import dev.peftembed.pooling.MaskAligner;
 import dev.peftembed.pooling.MaskAlignmentException;
-import dev.peftembed.pooling.Normalizer;
 import dev.peftembed.pooling.Pooler;
-import dev.peftembed.pooling.VirtualTokenPolicy;
 import dev.peftembed.text.TextTokenizer;
 import dev.peftembed.text.TokenizedText;
 import java.nio.file.Path;
@@ -44,24 +30,24 @@ import org.slf4j.LoggerFactory;
 public final class SentenceEncoder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SentenceEncoder.class);
 
-  /** Failed rows in one window, with none succeeding, that make the failure the encoder's rather than the rows'. */
-  private static final int SYSTEMIC_FAILURES = 8;
-
   private final EncoderPlan plan;
   private final TokenEncoder model;
   private final TextTokenizer tokenizer;
   private final Pooler pooler;
   private final MaskAligner aligner;
-  private final List<Object> outputStages;
+  private final List<OutputStage> outputStages;
   private final int promptLength;
   private final int tokenWidth;
   private final int dimension;
 
   /**
+   * Takes ownership of the network and the tokenizer, which {@link SentenceEncoderLoader} loads.
+   *
+   * @param outputStages applied in order to the pooled vectors
    * @param tokenWidth the width of the token embeddings, or 0 if nothing states it
    * @param dimension the width of the vectors produced
    */
-  private SentenceEncoder(EncoderPlan plan, TokenEncoder model, TextTokenizer tokenizer, List<Object> outputStages,
+  SentenceEncoder(EncoderPlan plan, TokenEncoder model, TextTokenizer tokenizer, List<OutputStage> outputStages,
       MaskAligner aligner, int tokenWidth, int dimension) {
     this.plan = plan;
     this.model = model;
@@ -84,7 +70,7 @@ public final class SentenceEncoder implements AutoCloseable {
    *     never with TorchScript
    */
   public static SentenceEncoder load(Path modelDir, Path adapterDir, EncoderOptions options) {
-    return load(EncoderPlan.resolve(modelDir, adapterDir, options));
+    return SentenceEncoderLoader.load(modelDir, adapterDir, options);
   }
 
   /**
@@ -92,90 +78,7 @@ public final class SentenceEncoder implements AutoCloseable {
    * graph that does not match its directory's description (inputs, output, width, M) fails now, in one line.
    */
   public static SentenceEncoder load(EncoderPlan plan) {
-    DjlRuntime.prepare();
-    long start = System.nanoTime();
-    Device device = plan.options().device().resolve();
-    DataType dtype = plan.options().dtype() == Precision.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32;
-    if (dtype == DataType.FLOAT16 && !device.isGpu()) {
-      throw new IllegalArgumentException("dtype float16 needs a GPU; the model would run on " + device
-          + " (use float32 there)");
-    }
-    Path dir = plan.model().path();
-    TokenEncoder network = plan.model().isTorchScript()
-        ? TorchScriptEncoder.load(plan.model().torchScript(), device)
-        : loadNative(plan, device, dtype);
-    SentenceEncoder encoder = create(plan, network);
-    LOG.info("loaded {}{} on {} ({}) in {} ms: {}, {} virtual tokens{}, max {} real tokens, {} dimensions", dir,
-        plan.adapterDir() == null ? "" : " + adapter " + plan.adapterDir(), device, network.dtype(),
-        (System.nanoTime() - start) / 1_000_000, describeNetwork(plan, encoder.tokenWidth),
-        encoder.aligner.virtualTokens(), encoder.aligner.declared() ? "" : " (detected)",
-        encoder.tokenizer.maxLength(), encoder.dimension);
-    return encoder;
-  }
-
-  private static TokenEncoder loadNative(EncoderPlan plan, Device device, DataType dtype) {
-    Path dir = plan.model().path();
-    if (LoraAdapter.isLora(plan.adapter())) {
-      WeightOverlay merged = LoraAdapter.load(plan.adapterDir(), plan.model().bert()).merged();
-      return new PromptedBertEncoder(BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype, merged),
-          null);
-    }
-    PromptAdapter adapter = plan.adapterDir() == null ? null
-        : PromptAdapter.load(plan.adapterDir(), plan.model().bert(), dir);
-    BertModel base = BertModel.load(Checkpoint.open(dir), plan.model().bert(), device, dtype);
-    try {
-      if (adapter != null && adapter.config().isPrefix()) {
-        return PromptedBertEncoder.withPrefix(base, adapter.promptEmbeddings());
-      }
-      return new PromptedBertEncoder(base, adapter == null ? null : adapter.promptEmbeddings());
-    } catch (RuntimeException e) {
-      base.close();
-      throw e;
-    }
-  }
-
-  private static String describeNetwork(EncoderPlan plan, int tokenWidth) {
-    if (plan.model().isTorchScript()) {
-      return "TorchScript graph taking " + plan.model().torchScript().inputNames() + ", hidden " + tokenWidth;
-    }
-    return plan.model().bert().numLayers() + " layers, hidden " + plan.model().bert().hiddenSize();
-  }
-
-  /**
-   * Wraps a loaded network with the plan's tokenizer, pooling and output modules; closes the network on failure.
-   * A TorchScript graph is run once here (see {@link GraphCheck#probe}).
-   */
-  static SentenceEncoder create(EncoderPlan plan, TokenEncoder model) {
-    TextTokenizer tokenizer = null;
-    try {
-      VirtualTokenPolicy policy = plan.options().virtualTokens();
-      MaskAligner aligner = plan.declaresVirtualTokens()
-          ? new MaskAligner(plan.virtualTokens(), policy, plan.virtualTokenSource())
-          : MaskAligner.detecting(policy, plan.virtualTokenSource());
-      int tokenWidth = plan.model().pooling().dimension();
-      int dimension = plan.dimension();
-      if (plan.model().isTorchScript()) {
-        tokenWidth = GraphCheck.probe(model, plan.model(), aligner, tokenWidth);
-        if (dimension == 0) {
-          dimension = GraphCheck.meanPoolingDimension(tokenWidth, plan.options().truncateDim());
-        }
-      }
-      // Virtual tokens detected by the probe must fit the position table beside the real ones, as declared ones do;
-      // a declared prefix takes positions without lengthening the output, so the plan's own limit counts it.
-      int maxReal = plan.declaresVirtualTokens() ? plan.maxRealTokens() : plan.maxRealTokens(aligner.virtualTokens());
-      tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), maxReal, plan.model().doLowerCase());
-      List<Object> stages = new ArrayList<>();
-      for (OutputModule m : plan.model().outputModules()) {
-        stages.add(m instanceof DenseConfig d ? DenseLayer.load(d, model.manager()) : m);
-      }
-      return new SentenceEncoder(plan, model, tokenizer, List.copyOf(stages), aligner, tokenWidth, dimension);
-    } catch (RuntimeException e) {
-      if (tokenizer != null) {
-        tokenizer.close();
-      }
-      model.close();
-      throw e;
-    }
+    return SentenceEncoderLoader.load(plan);
   }
 
   /** @return the validated plan this encoder was loaded from */
@@ -186,6 +89,17 @@ public final class SentenceEncoder implements AutoCloseable {
   /** @return the width of the vectors produced */
   public int dimension() {
     return dimension;
+  }
+
+  /** @return the width of the token embeddings, or 0 if nothing states it */
+  int tokenWidth() {
+    return tokenWidth;
+  }
+
+  /** @return the virtual tokens, the real-token limit and the output width, as the load log reports them */
+  String describeShape() {
+    return aligner.virtualTokens() + " virtual tokens" + (aligner.declared() ? "" : " (detected)") + ", max "
+        + tokenizer.maxLength() + " real tokens, " + dimension + " dimensions";
   }
 
   /** @return the device the model runs on */
@@ -248,7 +162,7 @@ public final class SentenceEncoder implements AutoCloseable {
         out[present[batch[r]]] = done.get(r);
       }
     }
-    checkNotAllFailed(out);
+    SystemicFailure.check(out);
     return Arrays.asList(out);
   }
 
@@ -294,31 +208,9 @@ public final class SentenceEncoder implements AutoCloseable {
     return out;
   }
 
-  /**
-   * A window where many rows fail and none succeeds points at the encoder (a lost GPU, a broken model), not at the
-   * rows: failing loudly beats writing a table of nulls.
-   */
-  private static void checkNotAllFailed(Embedding[] out) {
-    int failed = 0;
-    String firstError = null;
-    for (Embedding e : out) {
-      if (e != null && e.succeeded()) {
-        return;
-      }
-      if (e != null) {
-        failed++;
-        firstError = firstError == null ? e.error() : firstError;
-      }
-    }
-    if (failed >= SYSTEMIC_FAILURES) {
-      throw new IllegalStateException("all " + failed + " rows of the window failed; the encoder itself is at "
-          + "fault: " + firstError);
-    }
-  }
-
   /** Runs a batch in as many passes as the encoder asks for; rows arrive longest first, so later passes pad less. */
   private float[][] forward(List<TokenizedText> rows) {
-    int pass = model.rowsPerPass(paddedLength(rows));
+    int pass = model.rowsPerPass(PaddedBatch.paddedLength(rows));
     if (pass >= rows.size()) {
       return forwardPass(rows);
     }
@@ -330,66 +222,30 @@ public final class SentenceEncoder implements AutoCloseable {
     return out;
   }
 
-  private static int paddedLength(List<TokenizedText> rows) {
-    int padded = 0;
-    for (TokenizedText t : rows) {
-      padded = Math.max(padded, t.length());
-    }
-    return padded;
-  }
-
   private float[][] forwardPass(List<TokenizedText> rows) {
-    int batch = rows.size();
-    int padded = paddedLength(rows);
-    long[] ids = new long[batch * padded];
-    long[] types = new long[batch * padded];
-    long[] attention = new long[batch * padded];
-    int[] realLengths = new int[batch];
-    for (int b = 0; b < batch; b++) {
-      TokenizedText t = rows.get(b);
-      realLengths[b] = t.length();
-      System.arraycopy(t.ids(), 0, ids, b * padded, t.length());
-      System.arraycopy(t.typeIds(), 0, types, b * padded, t.length());
-      Arrays.fill(attention, b * padded, b * padded + t.length(), 1L);
-    }
-    Shape shape = new Shape(batch, padded);
+    PaddedBatch batch = PaddedBatch.of(rows);
+    Shape shape = batch.shape();
     try (NDManager scope = model.manager().newSubManager()) {
-      NDArray tokens = model.forward(scope.create(ids, shape), scope.create(types, shape),
-          scope.create(attention, shape));
+      NDArray tokens = model.forward(scope.create(batch.ids(), shape), scope.create(batch.typeIds(), shape),
+          scope.create(batch.attention(), shape));
       GraphCheck.checkWidth(tokens.getShape().get(2), tokenWidth, plan.model().path());
-      AlignedMask poolingMask = aligner.align(realLengths, padded, (int) tokens.getShape().get(1), promptLength);
+      AlignedMask poolingMask = aligner.align(batch.realLengths(), batch.padded(), (int) tokens.getShape().get(1),
+          promptLength);
       NDArray x = pooler.pool(tokens, poolingMask);
       tokens.close();
       x = applyOutputStages(x);
-      return split(x.toFloatArray(), batch);
+      return split(x.toFloatArray(), batch.rows());
     }
   }
 
   private NDArray applyOutputStages(NDArray pooled) {
     NDArray x = pooled;
-    Normalization normalize = plan.options().normalize();
-    for (Object stage : outputStages) {
-      NDArray next;
-      if (stage instanceof DenseLayer dense) {
-        next = dense.forward(x);
-      } else if (normalize == Normalization.FALSE) {
-        continue;
-      } else {
-        next = Normalizer.normalize(x);
+    for (OutputStage stage : outputStages) {
+      NDArray next = stage.apply(x);
+      if (next != x) {
+        x.close();
+        x = next;
       }
-      x.close();
-      x = next;
-    }
-    Integer dims = plan.options().truncateDim();
-    if (dims != null && dims < x.getShape().get(1)) {
-      NDArray cut = x.get(":, :{}", dims);
-      x.close();
-      x = cut;
-    }
-    if (normalize == Normalization.TRUE) {
-      NDArray unit = Normalizer.normalize(x);
-      x.close();
-      x = unit;
     }
     return x;
   }
@@ -411,28 +267,15 @@ public final class SentenceEncoder implements AutoCloseable {
    */
   public <T> T probe(String text, PoolingProbe<T> probe) {
     TokenizedText t = tokenize(List.of(text)).get(0);
-    int n = t.length();
-    long[] attention = new long[n];
-    Arrays.fill(attention, 1L);
-    Shape shape = new Shape(1, n);
+    PaddedBatch one = PaddedBatch.of(List.of(t));
+    Shape shape = one.shape();
     try (NDManager scope = model.manager().newSubManager()) {
-      NDArray mask = scope.create(attention, shape);
-      NDArray tokens = model.forward(scope.create(t.ids(), shape), scope.create(t.typeIds(), shape), mask);
-      AlignedMask aligned = aligner.align(new int[] {n}, n, (int) tokens.getShape().get(1), promptLength);
+      NDArray mask = scope.create(one.attention(), shape);
+      NDArray tokens = model.forward(scope.create(one.ids(), shape), scope.create(one.typeIds(), shape), mask);
+      AlignedMask aligned = aligner.align(one.realLengths(), one.padded(), (int) tokens.getShape().get(1),
+          promptLength);
       return probe.apply(t, mask, tokens, aligned);
     }
-  }
-
-  /** What {@link #probe} hands over: the inputs of the pooling step for one text. */
-  @FunctionalInterface
-  public interface PoolingProbe<T> {
-    /**
-     * @param tokens the text's tokens
-     * @param attentionMask [1, N] int64: the tokenizer's mask
-     * @param tokenEmbeddings [1, L, H]: the network's output, L = M + N
-     * @param aligned the pooling mask this encoder builds, L long
-     */
-    T apply(TokenizedText tokens, NDArray attentionMask, NDArray tokenEmbeddings, AlignedMask aligned);
   }
 
   /** Frees the model's native memory and the tokenizer. */

@@ -22,8 +22,11 @@ public final class BertWeightLayout {
     forEach(config, checkpoint::check);
   }
 
-  /** Names every tensor the encoder reads, in checkpoint order, with its expected shape. */
-  static void forEach(BertConfig c, BiConsumer<String, long[]> visit) {
+  /**
+   * Names every tensor the encoder reads, in checkpoint order, with its expected shape; for checks against weights
+   * that are not in a {@link Checkpoint} yet, such as those of an ONNX import.
+   */
+  public static void forEach(BertConfig c, BiConsumer<String, long[]> visit) {
     long h = c.hiddenSize();
     long i = c.intermediateSize();
     visit.accept("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), h});

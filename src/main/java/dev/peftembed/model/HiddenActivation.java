@@ -12,6 +12,15 @@ public enum HiddenActivation {
   /** {@code relu}. */
   RELU;
 
+  /** @return the {@code hidden_act} name that config.json writes for it, as Hugging Face's exporters do */
+  public String configName() {
+    return switch (this) {
+      case GELU -> "gelu";
+      case GELU_TANH -> "gelu_new";
+      case RELU -> "relu";
+    };
+  }
+
   /** @throws ModelFormatException for an activation we do not implement */
   public static HiddenActivation fromConfig(String name, Path file) {
     return switch (name.toLowerCase(Locale.ROOT)) {

@@ -48,7 +48,7 @@ public final class DefaultModel {
         Path tokenizer = copyResource(TOKENIZER_RESOURCE, scratch);
         BertOnnxImporter.importModel(onnx, tokenizer, ImportOptions.defaults(), dir);
       } finally {
-        deleteTree(scratch);
+        StagedDirectory.deleteRecursively(scratch);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot import the default model into " + dir + ": " + e.getMessage(), e);
@@ -65,14 +65,6 @@ public final class DefaultModel {
       Path target = dir.resolve(name);
       Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
       return target;
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.peftembed.onnx;
 
+import dev.peftembed.pooling.PoolingMode;
 import java.util.List;
 
 /**
@@ -27,6 +28,19 @@ public record ImportOptions(String pooling, boolean normalize, int maxSeqLength,
     if (numAttentionHeads != null && numAttentionHeads <= 0) {
       throw new IllegalArgumentException("number of attention heads must be positive, got " + numAttentionHeads);
     }
+  }
+
+  /** @return the pooling mode that {@link #pooling} names */
+  public PoolingMode poolingMode() {
+    return switch (pooling) {
+      case "cls" -> PoolingMode.CLS;
+      case "mean" -> PoolingMode.MEAN;
+      case "max" -> PoolingMode.MAX;
+      case "mean_sqrt_len" -> PoolingMode.MEAN_SQRT_LEN;
+      case "weightedmean" -> PoolingMode.WEIGHTED_MEAN;
+      case "lasttoken" -> PoolingMode.LAST_TOKEN;
+      default -> throw new IllegalStateException("unreachable: the constructor checks " + pooling);
+    };
   }
 
   /** @return mean pooling, normalized, 256 tokens, heads derived from the graph */

@@ -67,7 +67,6 @@ public final class OnnxGraph {
   private final Map<String, OnnxTensor> initializersByName = new HashMap<>();
   private final List<Node> nodes;
   private final Map<String, Node> producers = new HashMap<>();
-  private final Map<String, List<Node>> consumers = new HashMap<>();
 
   private OnnxGraph(Path source, List<OnnxTensor> initializers, List<Node> nodes) {
     this.source = source;
@@ -79,9 +78,6 @@ public final class OnnxGraph {
     for (Node n : nodes) {
       for (String out : n.outputs()) {
         producers.put(out, n);
-      }
-      for (String in : n.inputs()) {
-        consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
       }
     }
   }
@@ -161,14 +157,6 @@ public final class OnnxGraph {
    */
   public Optional<Node> producer(String value) {
     return Optional.ofNullable(producers.get(value));
-  }
-
-  /**
-   * @param value a graph value name
-   * @return the nodes that read it, in file order
-   */
-  public List<Node> consumers(String value) {
-    return consumers.getOrDefault(value, List.of());
   }
 
   /**

@@ -46,9 +46,9 @@ class BadRowsSuite extends AnyFunSuite {
     val poison = 5
     val texts = (0 until 10).map(i => if (i == poison) "this row carries the poison word" else s"an ordinary sentence $i")
     val out = Using.resource(baseNetwork()) { base =>
-      val poisonId = Using.resource(SentenceEncoder.create(plan, new FailOn(base, -1)))(
+      val poisonId = Using.resource(SentenceEncoderLoader.create(plan, new FailOn(base, -1)))(
         _.tokenize(java.util.List.of("poison")).get(0).ids()(1))
-      Using.resource(SentenceEncoder.create(plan, new FailOn(base, poisonId)))(_.encode(texts.asJava).asScala.toSeq)
+      Using.resource(SentenceEncoderLoader.create(plan, new FailOn(base, poisonId)))(_.encode(texts.asJava).asScala.toSeq)
     }
     assert(!out(poison).succeeded && out(poison).error.contains("encoder failed: poisoned batch"))
     val healthy = encode(texts.patch(poison, Nil, 1))
@@ -62,7 +62,7 @@ class BadRowsSuite extends AnyFunSuite {
     val e = intercept[IllegalStateException] {
       Using.resource(baseNetwork()) { base =>
         // 101 is [CLS], in every row.
-        Using.resource(SentenceEncoder.create(plan, new FailOn(base, 101)))(
+        Using.resource(SentenceEncoderLoader.create(plan, new FailOn(base, 101)))(
           _.encode((0 until 20).map(i => s"text $i").asJava))
       }
     }

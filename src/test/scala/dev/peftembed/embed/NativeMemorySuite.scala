@@ -33,7 +33,7 @@ class NativeMemorySuite extends AnyFunSuite {
         dev.peftembed.peft.PromptAdapter.load(dir, model.config, model.dir).promptEmbeddings).orNull
       val network = new PromptedBertEncoder(BertModel.load(Checkpoint.open(model.dir), model.config, Device.cpu(),
         DataType.FLOAT32), prompt)
-      Using.resource(SentenceEncoder.create(plan, network)) { encoder =>
+      Using.resource(SentenceEncoderLoader.create(plan, network)) { encoder =>
         val before = attached(network.manager())
         for (round <- 0 until 3) {
           encoder.encode((0 until 20).map(i => s"round $round sentence $i " + "word " * (i * 3)).asJava)

@@ -75,7 +75,7 @@ class DeterminismSuite extends AnyFunSuite with LocalSparkSession {
   private val reviewed: Map[(String, String), String] = Map(
     ("spark/PeftEmbedder.java", "randomUID") -> "the stage's Spark ML uid: a name",
     ("spark/ModelLocator.java", "UUID.randomUUID") -> "the name of the scratch directory a model is copied into",
-    ("onnx/BertOnnxImporter.java", "ThreadLocalRandom") -> "the name of the scratch directory of an import",
+    ("onnx/StagedDirectory.java", "ThreadLocalRandom") -> "the name of the scratch directory of an import",
     ("join/LshHasher.java", "random projections") -> "the similar command's LSH, seeded by --seed; not embedding",
     ("join/BucketLength.java", "sample") -> "the similar command's bucket-length sample, seeded by --seed")
 
