@@ -21,10 +21,9 @@ For every model it writes, next to inputs.json:
 
 The reference shares nothing with the Java code. Which modules are adapted, and with which rank and alpha, is decided
 by PEFT's own functions (check_target_module_exists, match_target_against_key, get_pattern_key), taken from the
-release's source files by name and executed alone. The BERT forward is written here from transformers'
-modeling_bert.py (huggingface/transformers@004ad5f50b627b59bf0d581c31bc0052b6cfd40b; the classes are cited where
-they are used), LoRA from PEFT's lora/layer.py, pooling and Normalize from sentence-transformers. Texts run one at a
-time, unpadded, so no attention mask enters.
+release's source files by name and executed alone. The forward, LoRA's term included, is bert_reference.py's, in
+float64: BERT from transformers' modeling_bert.py, LoRA from PEFT's lora/layer.py, pooling and Normalize from
+sentence-transformers. Texts run one at a time, unpadded, so no attention mask enters.
 """
 
 import argparse
@@ -32,51 +31,15 @@ import ast
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bert_reference import SentenceBert, write_safetensors  # noqa: E402
+
 PEFT_TAG = "v0.20.0"
-
-DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
-
-
-def read_safetensors(path):
-    """8-byte little-endian header length, a JSON header of dtype, shape and data offsets, then raw data."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        data = np.frombuffer(raw[8 + n + begin:8 + n + end], dtype=DTYPES[entry["dtype"]])
-        out[name] = data.reshape(entry["shape"]).astype(np.float64)
-    return out
-
-
-def write_safetensors(path, tensors):
-    """float32, keys sorted, metadata {"format": "pt"}, as safetensors' save_file writes a torch state dict."""
-    header = {"__metadata__": {"format": "pt"}}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        blob = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
-
 
 def peft_functions(peft_src):
     """PEFT's target and pattern matching, run as PEFT's own code.
@@ -234,73 +197,6 @@ def lora_weights(modules, saved, weights, tree, rng):
     return lora, biases, tensors
 
 
-def forward(config, weights, ids, lora, biases):
-    """The last hidden state [N, H] of one unpadded text, in float64."""
-    def param(name):
-        return torch.from_numpy(biases[name] if name in biases else weights[name])
-
-    def linear(x, module):
-        # nn.Linear, then PEFT's lora.Linear.forward: result + lora_B(lora_A(dropout(x))) * scaling
-        # (peft/tuners/lora/layer.py:1058; dropout is the identity at inference, lora_B has a bias under lora_bias)
-        y = x @ param(module + ".weight").T + param(module + ".bias")
-        if module in lora:
-            a, b, b_bias, scale = lora[module]
-            low = (x @ torch.from_numpy(a).T) @ torch.from_numpy(b).T
-            if b_bias is not None:
-                low = low + torch.from_numpy(b_bias)
-            y = y + low * scale
-        return y
-
-    def layer_norm(x, module):
-        return torch.nn.functional.layer_norm(x, (x.shape[-1],), param(module + ".weight"), param(module + ".bias"),
-                                              config["layer_norm_eps"])
-
-    n = len(ids)
-    h = config["hidden_size"]
-    heads = config["num_attention_heads"]
-    d = h // heads
-    # BertEmbeddings.forward: word + token type (0: the tokenizer's ids for one sentence) + absolute positions 0..N-1,
-    # then LayerNorm (dropout is the identity at inference)
-    x = (param("embeddings.word_embeddings.weight")[torch.tensor(ids)]
-         + param("embeddings.token_type_embeddings.weight")[0]
-         + param("embeddings.position_embeddings.weight")[:n])
-    x = layer_norm(x, "embeddings.LayerNorm")
-    for layer in range(config["num_hidden_layers"]):
-        p = f"encoder.layer.{layer}"
-        # BertSelfAttention.forward: transpose_for_scores, scores = q·kᵀ / √d (+ mask: none, unpadded), softmax, ·v,
-        # heads concatenated
-        q, k, v = (linear(x, f"{p}.attention.self.{t}").view(n, heads, d).transpose(0, 1)
-                   for t in ("query", "key", "value"))
-        scores = q @ k.transpose(-1, -2) / math.sqrt(d)
-        context = (torch.softmax(scores, dim=-1) @ v).transpose(0, 1).reshape(n, h)
-        # BertSelfOutput.forward: LayerNorm(dense(context) + input)
-        attended = layer_norm(linear(context, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
-        # BertIntermediate.forward: ACT2FN["gelu"], GELUActivation, which is nn.functional.gelu (erf form)
-        assert config["hidden_act"] == "gelu", config["hidden_act"]
-        expanded = torch.nn.functional.gelu(linear(attended, f"{p}.intermediate.dense"))
-        # BertOutput.forward: LayerNorm(dense(intermediate) + attention output)
-        x = layer_norm(linear(expanded, f"{p}.output.dense") + attended, f"{p}.output.LayerNorm")
-    return x
-
-
-def sentence_embedding(model_dir, hidden):
-    """sentence-transformers' Pooling (cls or mean; unpadded, so the mask is all ones) and Normalize."""
-    pooling = json.load(open(os.path.join(model_dir, "1_Pooling", "config.json")))
-    modules = json.load(open(os.path.join(model_dir, "modules.json")))
-    normalize = any(m["type"].endswith("Normalize") for m in modules)
-    if pooling.get("pooling_mode_cls_token"):
-        v = hidden[0]
-    elif pooling.get("pooling_mode_mean_tokens"):
-        # Pooling.forward: sum(embeddings · mask) / clamp(sum(mask), min=1e-9)
-        v = hidden.sum(0) / max(hidden.shape[0], 1e-9)
-    else:
-        sys.exit(f"{model_dir}: pooling {pooling} is not one this generator computes")
-    if normalize:
-        # Normalize.forward: torch.nn.functional.normalize(p=2, dim=1), eps 1e-12
-        v = v / max(v.norm().item(), 1e-12)
-    return v
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--peft-src", required=True, help=f"a checkout of huggingface/peft at {PEFT_TAG}")
@@ -314,14 +210,17 @@ def main():
         name, model_dir = spec.split("=", 1)
         out = os.path.join(args.out, name)
         inputs = json.load(open(os.path.join(out, "inputs.json")))
-        config = json.load(open(os.path.join(model_dir, "config.json")))
-        weights = read_safetensors(os.path.join(model_dir, "model.safetensors"))
+        model = SentenceBert(model_dir, torch.float64)
+        config = model.config
+        weights = {k: v.numpy() for k, v in model.w.items()}
         tree = module_tree(config)
 
         def embed(lora, biases):
+            terms = {m: tuple(None if t is None else torch.from_numpy(t) for t in v[:3]) + (v[3],)
+                     for m, v in lora.items()}
+            overrides = {p: torch.from_numpy(v) for p, v in biases.items()}
             # ten significant digits: 1e-10 relative, far below the 1e-5 the tests allow, and half the bytes
-            return [[float(f"{x:.10g}") for x in sentence_embedding(model_dir, forward(config, weights, ids, lora,
-                                                                                          biases)).tolist()]
+            return [[float(f"{x:.10g}") for x in model.sentence_embedding(ids, lora=terms, overrides=overrides)]
                     for ids in inputs["ids"]]
 
         base = embed({}, {})
