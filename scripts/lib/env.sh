@@ -76,14 +76,13 @@ peft_embed_native_env() {
   PEFT_EMBED_NATIVE_ENV=()
   # glibc hands blocks above its mmap threshold (adaptive, at most 32 MiB) straight back to the kernel, so a batch's
   # activations are mapped afresh and page-faulted on every layer. Keeping blocks up to 256 MiB in the heap, and not
-  # trimming it, lets the allocator reuse warm memory: long texts +29%, short and mixed unchanged; peak RSS of
-  # encode stays under 2 GB (1.6 GiB in the full benchmark). A value already in the environment wins.
+  # trimming it, lets the allocator reuse warm memory (README, "What was tuned"). A value already in the environment
+  # wins.
   peft_embed_native_setting MALLOC_MMAP_THRESHOLD_ 268435456
   peft_embed_native_setting MALLOC_TRIM_THRESHOLD_ 1073741824
   peft_embed_native_setting MALLOC_TOP_PAD_ 67108864
-  # oneDNN keeps a compiled primitive for every input shape it meets, and token-budget batches meet hundreds: over
-  # 100k texts encode's RSS grew from 1.2 to 2.15 GB with the cache, and stayed at 1.49 GB from 20k texts on without
-  # it, at the same speed and with bitwise-identical vectors.
+  # oneDNN keeps a compiled primitive for every input shape it meets, and token-budget batches meet hundreds, so
+  # its cache only grows the process; without it the speed and the vectors are the same.
   peft_embed_native_setting ONEDNN_PRIMITIVE_CACHE_CAPACITY 0
   peft_embed_mkl_shim
 }

@@ -1,7 +1,7 @@
 package dev.peftembed.embed;
 
 import ai.djl.Device;
-import dev.peftembed.encoder.DjlRuntime;
+import dev.peftembed.runtime.DjlRuntime;
 import java.io.Serializable;
 import java.util.Locale;
 

@@ -16,7 +16,7 @@ package dev.peftembed.encoder;
  *
  * <p>A GPU has a caching allocator of its own and runs whole batches.
  */
-final class CpuActivationBudget {
+public final class CpuActivationBudget {
   /** The largest intermediate tensor, in bytes (fp32 counted; half precision only halves it). */
   static final long BLOCK_BYTES = 8L << 20;
 
@@ -27,7 +27,7 @@ final class CpuActivationBudget {
    * @param widest the widest activation of a layer, in values per position
    * @return rows whose [rows·L, widest] activation fits the budget, at least 1
    */
-  static int passRows(long length, long widest) {
+  public static int passRows(long length, long widest) {
     long perRow = 4L * length * widest;
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, BLOCK_BYTES / perRow));
   }

@@ -11,13 +11,15 @@ import ai.djl.nn.norm.LayerNorm;
  * @param beta {@code bias} [H]
  * @param eps from config.json's {@code layer_norm_eps}
  */
-record LayerNormWeights(NDArray gamma, NDArray beta, float eps) {
+public record LayerNormWeights(NDArray gamma, NDArray beta, float eps) {
 
-  static LayerNormWeights load(WeightLoader w, int hidden, double eps) {
+  /** Reads {@code weight} and {@code bias} of one LayerNorm module from the loader's current prefix. */
+  public static LayerNormWeights load(WeightLoader w, int hidden, double eps) {
     return new LayerNormWeights(w.array("weight", hidden), w.array("bias", hidden), (float) eps);
   }
 
-  NDArray forward(NDArray x) {
+  /** Normalises the last dimension of {@code x}, then scales by gamma and shifts by beta. */
+  public NDArray forward(NDArray x) {
     return LayerNorm.layerNorm(x, new Shape(gamma.getShape().get(0)), gamma, beta, eps).singletonOrThrow();
   }
 }

@@ -9,14 +9,15 @@ import ai.djl.nn.core.Linear;
  * @param weight [out, in]
  * @param bias [out]
  */
-record LinearWeights(NDArray weight, NDArray bias) {
+public record LinearWeights(NDArray weight, NDArray bias) {
 
-  static LinearWeights load(WeightLoader w, int in, int out) {
+  /** Reads {@code weight} [out, in] and {@code bias} [out] from the loader's current prefix. */
+  public static LinearWeights load(WeightLoader w, int in, int out) {
     return new LinearWeights(w.array("weight", out, in), w.array("bias", out));
   }
 
   /** Applies x·Wᵀ + b to a 2-D [rows, in] input, which torch runs as one fused addmm. */
-  NDArray forward(NDArray x) {
+  public NDArray forward(NDArray x) {
     return Linear.linear(x, weight, bias).singletonOrThrow();
   }
 }

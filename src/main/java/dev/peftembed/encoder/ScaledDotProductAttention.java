@@ -23,7 +23,7 @@ import java.util.zip.ZipOutputStream;
  * <p>The archive holds TorchScript source, compiled by libtorch when it loads, and no data: nothing is unpickled
  * but the module's own two-field state written here.
  */
-final class ScaledDotProductAttention {
+public final class ScaledDotProductAttention {
   private static final String ROOT = "sdpa/";
   /**
    * The scale is 1 because 1/√d is folded into the query weights at load time; dropout is off at inference. The
@@ -50,7 +50,7 @@ final class ScaledDotProductAttention {
   }
 
   /** Compiles the module onto the manager's device; it is freed with the manager. */
-  static ScaledDotProductAttention load(PtNDManager manager) {
+  public static ScaledDotProductAttention load(PtNDManager manager) {
     try (ByteArrayInputStream archive = new ByteArrayInputStream(archive())) {
       return new ScaledDotProductAttention(JniUtils.loadModule(manager, archive, true, false));
     } catch (IOException e) {
@@ -97,7 +97,7 @@ final class ScaledDotProductAttention {
    * @param maskBias [b, 1, 1, L] added to the scores
    * @return [b, heads, L, d] context, allocated from {@code q}'s manager
    */
-  NDArray forward(NDArray q, NDArray k, NDArray v, NDArray maskBias) {
+  public NDArray forward(NDArray q, NDArray k, NDArray v, NDArray maskBias) {
     // Thread-local in libtorch: an optimizing executor would profile and specialize the graph per batch shape.
     JniUtils.setGraphExecutorOptimize(false);
     IValue[] inputs = {ivalue(q), ivalue(k), ivalue(v), ivalue(maskBias)};

@@ -4,7 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.peftembed.encoder.DjlRuntime;
+import dev.peftembed.runtime.DjlRuntime;
 import java.nio.ByteOrder;
 
 /**

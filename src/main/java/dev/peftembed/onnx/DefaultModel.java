@@ -1,6 +1,6 @@
 package dev.peftembed.onnx;
 
-import dev.peftembed.encoder.CacheHome;
+import dev.peftembed.runtime.CacheHome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

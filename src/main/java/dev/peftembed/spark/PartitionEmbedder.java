@@ -3,7 +3,7 @@ package dev.peftembed.spark;
 import dev.peftembed.embed.DeviceChoice;
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.SentenceEncoder;
-import dev.peftembed.encoder.DjlRuntime;
+import dev.peftembed.runtime.DjlRuntime;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;

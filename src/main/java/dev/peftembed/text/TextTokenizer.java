@@ -2,7 +2,7 @@ package dev.peftembed.text;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import dev.peftembed.encoder.DjlRuntime;
+import dev.peftembed.runtime.DjlRuntime;
 import dev.peftembed.model.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Path;

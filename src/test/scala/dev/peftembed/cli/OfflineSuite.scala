@@ -3,7 +3,7 @@ package dev.peftembed.cli
 import ai.djl.util.Utils
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.encoder.DjlRuntime
+import dev.peftembed.runtime.DjlRuntime
 import dev.peftembed.onnx.DefaultModel
 import dev.peftembed.testkit.{ScratchSpace, TestModels}
 import java.nio.file.{Files, Path}

@@ -3,7 +3,8 @@ package dev.peftembed.embed
 import ai.djl.Device
 import ai.djl.ndarray.{NDArray, NDManager}
 import ai.djl.ndarray.types.DataType
-import dev.peftembed.encoder.{BertModel, PromptedBertEncoder, TokenEncoder}
+import dev.peftembed.encoder.TokenEncoder
+import dev.peftembed.encoder.bert.{BertModel, PromptedBertEncoder}
 import dev.peftembed.model.Checkpoint
 import dev.peftembed.testkit.TestModels
 import dev.peftembed.testkit.VectorMath.maxAbsDiff

@@ -3,7 +3,7 @@ package dev.peftembed.embed
 import ai.djl.Device
 import ai.djl.ndarray.{BaseNDManager, NDManager}
 import ai.djl.ndarray.types.DataType
-import dev.peftembed.encoder.{BertModel, PromptedBertEncoder}
+import dev.peftembed.encoder.bert.{BertModel, PromptedBertEncoder}
 import dev.peftembed.model.Checkpoint
 import dev.peftembed.testkit.TestModels
 import org.scalatest.funsuite.AnyFunSuite

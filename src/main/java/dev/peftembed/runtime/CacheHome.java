@@ -1,4 +1,4 @@
-package dev.peftembed.encoder;
+package dev.peftembed.runtime;
 
 import java.nio.file.Path;
 

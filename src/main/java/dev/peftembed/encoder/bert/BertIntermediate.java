@@ -1,4 +1,7 @@
-package dev.peftembed.encoder;
+package dev.peftembed.encoder.bert;
+
+import dev.peftembed.encoder.LinearWeights;
+import dev.peftembed.encoder.WeightLoader;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;

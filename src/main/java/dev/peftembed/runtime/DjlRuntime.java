@@ -1,4 +1,4 @@
-package dev.peftembed.encoder;
+package dev.peftembed.runtime;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;

@@ -1,4 +1,6 @@
-package dev.peftembed.encoder;
+package dev.peftembed.encoder.bert;
+
+import dev.peftembed.encoder.WeightLoader;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,4 +1,7 @@
-package dev.peftembed.encoder;
+package dev.peftembed.encoder.bert;
+
+import dev.peftembed.encoder.TokenEncoder;
+import dev.peftembed.encoder.WeightLoader;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;

@@ -1,4 +1,8 @@
-package dev.peftembed.encoder;
+package dev.peftembed.encoder.bert;
+
+import dev.peftembed.encoder.LayerNormWeights;
+import dev.peftembed.encoder.LinearWeights;
+import dev.peftembed.encoder.WeightLoader;
 
 import ai.djl.ndarray.NDArray;
 import dev.peftembed.model.BertConfig;

@@ -1,4 +1,4 @@
-package dev.peftembed.encoder
+package dev.peftembed.encoder.bert
 
 import ai.djl.engine.Engine
 import dev.peftembed.model.HiddenActivation

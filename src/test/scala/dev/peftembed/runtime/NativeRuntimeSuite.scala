@@ -1,4 +1,4 @@
-package dev.peftembed.encoder
+package dev.peftembed.runtime
 
 import ai.djl.util.cuda.CudaUtils
 import java.nio.file.{Files, Path}

@@ -1,4 +1,4 @@
-package dev.peftembed.encoder;
+package dev.peftembed.runtime;
 
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;

@@ -1,4 +1,10 @@
-package dev.peftembed.encoder;
+package dev.peftembed.encoder.bert;
+
+import dev.peftembed.encoder.CpuActivationBudget;
+import dev.peftembed.encoder.ScaledDotProductAttention;
+import dev.peftembed.encoder.WeightLoader;
+import dev.peftembed.encoder.WeightOverlay;
+import dev.peftembed.runtime.DjlRuntime;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
