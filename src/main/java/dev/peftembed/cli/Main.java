@@ -1,8 +1,8 @@
 package dev.peftembed.cli;
 
 import dev.peftembed.model.ModelFormatException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code peft-embed} command line. */
 @Command(name = "peft-embed", mixinStandardHelpOptions = true, version = "peft-embed 0.1.0",

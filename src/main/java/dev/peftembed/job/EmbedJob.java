@@ -1,7 +1,5 @@
 package dev.peftembed.job;
 
-import static org.apache.spark.sql.functions.col;
-
 import dev.peftembed.spark.PeftEmbedder;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
@@ -10,6 +8,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import static org.apache.spark.sql.functions.col;
 
 /**
  * The {@code embed} job: read a table of texts, embed it with a {@link PeftEmbedder}, write id, embedding,

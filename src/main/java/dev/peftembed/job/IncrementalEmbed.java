@@ -1,13 +1,5 @@
 package dev.peftembed.job;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.not;
-import static org.apache.spark.sql.functions.sha2;
-import static org.apache.spark.sql.functions.when;
-
 import dev.peftembed.spark.PeftEmbedder;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +14,13 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * {@code embed --incremental}: embeds only the rows whose id is new or whose text changed since the output was

@@ -1,13 +1,12 @@
 package dev.peftembed.join;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.min;
-
 import java.util.Locale;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.min;
 
 /**
  * The LSH bucket length when none is given: {@code 3·r/√dim}, where r is the Euclidean distance of the farthest

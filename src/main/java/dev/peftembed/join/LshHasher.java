@@ -1,7 +1,5 @@
 package dev.peftembed.join;
 
-import static org.apache.spark.sql.functions.col;
-
 import java.util.Collections;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -14,6 +12,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
+import static org.apache.spark.sql.functions.col;
 
 /**
  * MLlib's {@link BucketedRandomProjectionLSH}, banded: {@code bands × hashesPerBand} random projections of the unit

@@ -1,9 +1,7 @@
 package dev.peftembed.join;
 
-import static org.apache.spark.sql.functions.col;
-
-import dev.peftembed.job.InputTable;
 import dev.peftembed.job.InputFormat;
+import dev.peftembed.job.InputTable;
 import dev.peftembed.job.OutputFormat;
 import dev.peftembed.job.OutputLocation;
 import java.io.IOException;
@@ -16,6 +14,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import static org.apache.spark.sql.functions.col;
 
 /**
  * The {@code similar} job: read one or two embedding tables (as {@code embed} writes them), join them or cluster

@@ -1,12 +1,11 @@
 package dev.peftembed.spark;
 
-import static dev.peftembed.spark.StageParamChecks.nonEmpty;
-
 import java.util.List;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.sql.types.StructType;
+import static dev.peftembed.spark.StageParamChecks.nonEmpty;
 
 /**
  * The column params of {@link PeftEmbedder}: the column it reads, and the columns it adds and their types. The

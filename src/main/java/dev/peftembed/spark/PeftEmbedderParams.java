@@ -1,8 +1,5 @@
 package dev.peftembed.spark;
 
-import static dev.peftembed.spark.StageParamChecks.parses;
-import static dev.peftembed.spark.StageParamChecks.zeroOrAtLeast;
-
 import dev.peftembed.embed.DeviceChoice;
 import dev.peftembed.embed.EncoderDefaults;
 import dev.peftembed.embed.EncoderOptions;
@@ -12,6 +9,8 @@ import dev.peftembed.pooling.VirtualTokenPolicy;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
+import static dev.peftembed.spark.StageParamChecks.parses;
+import static dev.peftembed.spark.StageParamChecks.zeroOrAtLeast;
 
 /**
  * The params of {@link PeftEmbedder} that say how texts are encoded (model, adapter, options), with their docs,

@@ -2,8 +2,8 @@ package dev.peftembed.text;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import dev.peftembed.runtime.DjlRuntime;
 import dev.peftembed.model.ModelFormatException;
+import dev.peftembed.runtime.DjlRuntime;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

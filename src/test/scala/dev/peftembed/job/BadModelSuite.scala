@@ -159,9 +159,16 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
     c.says.foreach(s => assert(msg.contains(s), s"${c.name}: '$msg' does not say '$s'"))
   }
 
-  /** Jobs of the embed job's own groups so far, once a marker job shows the listener bus has caught up. */
+  /**
+   * Jobs of the embed job's own groups so far, once no job is running (an earlier suite's failed job may still be
+   * winding down in the shared session) and a marker job shows the listener bus has caught up.
+   */
   private def embedJobs(marker: String): Int = {
     val sc = spark.sparkContext
+    val idle = System.currentTimeMillis() + 30000
+    while (sc.statusTracker.getActiveJobIds.nonEmpty && System.currentTimeMillis() < idle) {
+      Thread.sleep(20)
+    }
     sc.setJobGroup(s"bad-model-marker-$marker", "marker", false)
     try spark.range(1).count() finally sc.clearJobGroup()
     val tracker = sc.statusTracker

@@ -1,12 +1,12 @@
 package dev.peftembed.encoder.bert;
 
-import dev.peftembed.encoder.WeightLoader;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.Tensor;
+import java.util.Arrays;
 
 /**
  * Prefix tuning's trained keys and values: P of each, per layer and head, placed before the real tokens' own keys
@@ -41,7 +41,7 @@ public final class AttentionPrefix {
     long p = table.shape()[0];
     long expectedWidth = 2L * layers * config.hiddenSize();
     if (table.shape().length != 2 || table.shape()[1] != expectedWidth) {
-      throw new IllegalArgumentException("prefix table of shape " + java.util.Arrays.toString(table.shape())
+      throw new IllegalArgumentException("prefix table of shape " + Arrays.toString(table.shape())
           + " does not cut into " + layers + " layers of keys and values of width " + config.hiddenSize());
     }
     NDArray[] keys = new NDArray[layers];

@@ -1,14 +1,13 @@
 package dev.peftembed.encoder.bert;
 
-import dev.peftembed.encoder.LayerNormWeights;
-import dev.peftembed.encoder.WeightLoader;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.peftembed.encoder.LayerNormWeights;
+import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.BertConfig;
 
 /**

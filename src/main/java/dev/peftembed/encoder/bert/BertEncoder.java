@@ -1,9 +1,8 @@
 package dev.peftembed.encoder.bert;
 
+import ai.djl.ndarray.NDArray;
 import dev.peftembed.encoder.ScaledDotProductAttention;
 import dev.peftembed.encoder.WeightLoader;
-
-import ai.djl.ndarray.NDArray;
 import dev.peftembed.model.BertConfig;
 import java.util.ArrayList;
 import java.util.List;

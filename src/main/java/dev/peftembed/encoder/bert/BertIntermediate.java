@@ -1,10 +1,9 @@
 package dev.peftembed.encoder.bert;
 
-import dev.peftembed.encoder.LinearWeights;
-import dev.peftembed.encoder.WeightLoader;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.peftembed.encoder.LinearWeights;
+import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.HiddenActivation;
 

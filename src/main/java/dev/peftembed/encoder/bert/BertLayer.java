@@ -1,9 +1,8 @@
 package dev.peftembed.encoder.bert;
 
+import ai.djl.ndarray.NDArray;
 import dev.peftembed.encoder.ScaledDotProductAttention;
 import dev.peftembed.encoder.WeightLoader;
-
-import ai.djl.ndarray.NDArray;
 import dev.peftembed.model.BertConfig;
 
 /** {@code encoder.layer.N}: attention, then the feed-forward block. */

@@ -1,19 +1,18 @@
 package dev.peftembed.encoder.bert;
 
-import dev.peftembed.encoder.CpuActivationBudget;
-import dev.peftembed.encoder.ScaledDotProductAttention;
-import dev.peftembed.encoder.WeightLoader;
-import dev.peftembed.encoder.WeightOverlay;
-import dev.peftembed.runtime.DjlRuntime;
-
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.peftembed.encoder.CpuActivationBudget;
+import dev.peftembed.encoder.ScaledDotProductAttention;
+import dev.peftembed.encoder.WeightLoader;
+import dev.peftembed.encoder.WeightOverlay;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.Checkpoint;
+import dev.peftembed.runtime.DjlRuntime;
 
 /**
  * A BERT-family encoder (BERT, MiniLM, BGE, E5, GTE) composed from libtorch operations through DJL: embeddings,

@@ -1,10 +1,9 @@
 package dev.peftembed.encoder.bert;
 
+import ai.djl.ndarray.NDArray;
 import dev.peftembed.encoder.LayerNormWeights;
 import dev.peftembed.encoder.LinearWeights;
 import dev.peftembed.encoder.WeightLoader;
-
-import ai.djl.ndarray.NDArray;
 import dev.peftembed.model.BertConfig;
 
 /** {@code output}: the feed-forward contraction, residual add, LayerNorm. */

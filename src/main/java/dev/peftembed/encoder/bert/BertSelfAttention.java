@@ -1,13 +1,12 @@
 package dev.peftembed.encoder.bert;
 
-import dev.peftembed.encoder.LinearWeights;
-import dev.peftembed.encoder.ScaledDotProductAttention;
-import dev.peftembed.encoder.WeightLoader;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import dev.peftembed.encoder.LinearWeights;
+import dev.peftembed.encoder.ScaledDotProductAttention;
+import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.Tensor;
 

@@ -1,8 +1,5 @@
 package dev.peftembed.encoder.bert;
 
-import dev.peftembed.encoder.TokenEncoder;
-import dev.peftembed.encoder.WeightLoader;
-
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -10,6 +7,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.peftembed.encoder.TokenEncoder;
+import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.Tensor;
 
 /**
