@@ -8,6 +8,7 @@ import dev.peftembed.testkit.{BadFiles, Console, LocalSparkSession, ModelVariant
   TinyPromptBert}
 import java.nio.file.{Files, Path}
 import java.util.Random
+import org.apache.spark.scheduler.{SparkListener, SparkListenerJobStart}
 import org.scalatest.funsuite.AnyFunSuite
 import scala.util.Using
 
@@ -160,23 +161,34 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
   }
 
   /**
-   * Jobs of the embed job's own groups so far, once no job is running (an earlier suite's failed job may still be
-   * winding down in the shared session) and a marker job shows the listener bus has caught up.
+   * The embed job's own jobs (its count and embed groups) started from the test's thread while it runs one case;
+   * reading the input may run a schema job, which is not embedding. The command runs on the session the whole suite run
+   * shares, where another suite's thread may still start jobs; the case's mark, a thread-local property the
+   * command's own jobs inherit, tells them apart.
    */
-  private def embedJobs(marker: String): Int = {
+  private val CaseProperty = "peft-embed.test.bad-model-case"
+  private val EmbedGroups = Set(JobGroup.COUNT.id(), JobGroup.EMBED.id())
+  private val jobsByCase = new java.util.concurrent.ConcurrentHashMap[String, Integer]()
+  private lazy val listener: Unit = spark.sparkContext.addSparkListener(new SparkListener {
+    override def onJobStart(e: SparkListenerJobStart): Unit =
+      Option(e.properties).filter(p => p.getProperty(CaseProperty) != null && (EmbedGroups(p.getProperty(
+        "spark.jobGroup.id")) || p.getProperty(CaseProperty).endsWith("/marker")))
+        .foreach(p => jobsByCase.merge(p.getProperty(CaseProperty), 1, (a: Integer, b: Integer) => a + b))
+  })
+
+  private def jobsOf(caseName: String)(run: => Unit): Int = {
+    listener
     val sc = spark.sparkContext
-    val idle = System.currentTimeMillis() + 30000
-    while (sc.statusTracker.getActiveJobIds.nonEmpty && System.currentTimeMillis() < idle) {
-      Thread.sleep(20)
-    }
-    sc.setJobGroup(s"bad-model-marker-$marker", "marker", false)
-    try spark.range(1).count() finally sc.clearJobGroup()
-    val tracker = sc.statusTracker
+    sc.setLocalProperty(CaseProperty, caseName)
+    try run finally sc.setLocalProperty(CaseProperty, null)
+    // The marker job, started after the command, is seen once the listener bus has delivered everything before it.
+    sc.setLocalProperty(CaseProperty, caseName + "/marker")
+    try spark.range(1).count() finally sc.setLocalProperty(CaseProperty, null)
     val deadline = System.currentTimeMillis() + 10000
-    while (tracker.getJobIdsForGroup(s"bad-model-marker-$marker").isEmpty && System.currentTimeMillis() < deadline) {
+    while (!jobsByCase.containsKey(caseName + "/marker") && System.currentTimeMillis() < deadline) {
       Thread.sleep(20)
     }
-    Seq(JobGroup.COUNT.id(), JobGroup.EMBED.id()).map(g => tracker.getJobIdsForGroup(g).length).sum
+    jobsByCase.getOrDefault(caseName, 0)
   }
 
   private lazy val input: Path = {
@@ -192,15 +204,16 @@ class BadModelSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
         assertOneLine(driver.getMessage, c)
 
         val out = scratch.dir("bad-model-out").resolve("embeddings")
-        val before = embedJobs(s"${c.name}-before")
         val args = Seq("embed", "--input", input.toString, "--model", modelDir.toString, "--output", out.toString) ++
           Option(adapterDir).toSeq.flatMap(a => Seq("--adapter", a.toString))
-        val (code, _, err) = Console.capture(Main.run(args: _*))
+        var result: (Int, String, String) = null
+        val jobs = jobsOf(c.name) { result = Console.capture(Main.run(args: _*)) }
+        val (code, _, err) = result
         assert(code == 2, s"${c.name}: exit code $code, stderr: $err")
         val errors = err.linesIterator.filter(_.startsWith("peft-embed:")).toSeq
         assert(errors == Seq(s"peft-embed: error: ${driver.getMessage}"), s"${c.name}: $err")
         assert(!Files.exists(out), s"${c.name}: left $out behind")
-        assert(embedJobs(s"${c.name}-after") == before, s"${c.name}: an embedding job started before the error")
+        assert(jobs == 0, s"${c.name}: $jobs Spark job(s) started before the error")
         info(s"exit $code, no output: ${driver.getMessage}")
       } finally {
         if (modelDir.toString.contains("model-variant")) BadFiles.delete(modelDir)
