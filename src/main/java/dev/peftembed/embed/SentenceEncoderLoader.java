@@ -61,13 +61,12 @@ final class SentenceEncoderLoader {
 
   private static TokenEncoder loadNative(EncoderPlan plan, Device device, DataType dtype) {
     // The adapter first: it is small, and failing on it must not leave the model's native memory behind.
-    if (LoraAdapter.isLora(plan.adapter())) {
-      WeightOverlay merged = LoraAdapter.load(plan.adapterDir(), plan.model().bert()).merged();
-      return new PromptedBertEncoder(BertModel.load(Checkpoint.open(plan.model().path()), plan.model().bert(), device,
-          dtype, merged), null);
-    }
-    PromptAdapter adapter = loadAdapter(plan);
-    BertModel base = BertModel.load(Checkpoint.open(plan.model().path()), plan.model().bert(), device, dtype);
+    boolean lora = LoraAdapter.isLora(plan.adapter());
+    WeightOverlay overlay = lora ? LoraAdapter.load(plan.adapterDir(), plan.model().bert()).merged()
+        : WeightOverlay.NONE;
+    PromptAdapter adapter = lora ? null : loadAdapter(plan);
+    BertModel base = BertModel.load(Checkpoint.open(plan.model().path()), plan.model().bert(), device, dtype,
+        overlay);
     try {
       if (adapter != null && adapter.config().isPrefix()) {
         return PromptedBertEncoder.withPrefix(base, adapter.promptEmbeddings());
@@ -78,6 +77,7 @@ final class SentenceEncoderLoader {
       throw e;
     }
   }
+
 
   /** @return the plan's adapter, or {@code null} without one */
   private static PromptAdapter loadAdapter(EncoderPlan plan) {
