@@ -53,6 +53,10 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--spark-corpus", paramLabel = "KIND", description = "Corpus of e's rows (default short).")
   String sparkCorpus = "short";
 
+  @Option(names = "--architectures",
+      description = "Instead: base-size BERT against base-size MPNet (random weights), in-process, on --corpora.")
+  boolean architectures;
+
   @Option(names = "--seed", description = "Corpus seed (default ${DEFAULT-VALUE}).")
   long seed = CorpusGenerator.DEFAULT_SEED;
 
@@ -75,6 +79,10 @@ public final class Bench implements Callable<Integer> {
   public Integer call() throws Exception {
     MachineInfo info = MachineInfo.current();
     BenchSettings settings = settings(info);
+    if (architectures) {
+      ArchitectureBench.run(settings.corpora(), repetitions, seed, System.out);
+      return 0;
+    }
     BenchRun.Outcome outcome = new BenchRun(settings).execute();
     new BenchReport(settings, info, LocalDate.now().toString(), outcome).publish(System.out);
     return 0;
