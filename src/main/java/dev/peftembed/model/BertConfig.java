@@ -34,6 +34,12 @@ public record BertConfig(
     Architecture architecture,
     int padTokenId) {
 
+  /** MPNet's {@code padding_idx} (modeling_mpnet.py, {@code MPNetEmbeddings.__init__}). */
+  public static final int MPNET_PADDING_IDX = 1;
+
+  /** Rows of MPNet's {@code encoder.relative_attention_bias}: the buckets its distances fall into. */
+  public static final int MPNET_RELATIVE_BUCKETS = 32;
+
   /** DistilBERT's LayerNorms have this epsilon built in (modeling_distilbert.py, {@code eps=1e-12}). */
   private static final double DISTILBERT_LAYER_NORM_EPS = 1e-12;
 
@@ -64,10 +70,27 @@ public record BertConfig(
         HiddenActivation.fromConfig(JsonFiles.optText(n, "hidden_act", "gelu", file), file),
         JsonFiles.optText(n, "_name_or_path", null, file),
         architecture,
-        // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT reads it for nothing
-        JsonFiles.optInt(n, "pad_token_id", architecture.numbersPositionsAfterPadding() ? 1 : 0, file));
+        // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT reads it for nothing; MPNet numbers
+        // positions from its padding_idx, fixed at 1 whatever pad_token_id says (modeling_mpnet.py, MPNetEmbeddings)
+        architecture == Architecture.MPNET ? MPNET_PADDING_IDX
+            : JsonFiles.optInt(n, "pad_token_id", architecture.numbersPositionsAfterPadding() ? 1 : 0, file));
+    if (architecture == Architecture.MPNET) {
+      requireMPNetBuckets(n, file);
+    }
     c.validate(file);
     return c;
+  }
+
+  /**
+   * transformers' MPNetEncoder sizes its bias table by {@code relative_attention_num_buckets} but always buckets
+   * distances into 32 ({@code compute_position_bias}'s default), so only a 32-bucket table is read as it trained.
+   */
+  private static void requireMPNetBuckets(JsonNode n, Path file) {
+    int buckets = JsonFiles.optInt(n, "relative_attention_num_buckets", MPNET_RELATIVE_BUCKETS, file);
+    if (buckets != MPNET_RELATIVE_BUCKETS) {
+      throw new ModelFormatException(file, "relative_attention_num_buckets " + buckets + " is not supported "
+          + "(expected " + MPNET_RELATIVE_BUCKETS + ", the bucket count transformers' MPNet computes with)");
+    }
   }
 
   /** DistilBERT names its sizes dim, n_layers, n_heads and hidden_dim (configuration_distilbert.py). */

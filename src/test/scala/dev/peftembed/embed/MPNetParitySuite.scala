@@ -115,8 +115,8 @@ class MPNetParitySuite extends AnyFunSuite with ScratchSpace {
   }
 
   /** The driver's check: the plan reads headers only, before any executor loads weights. */
-  private def planError(dir: Path): String =
-    intercept[ModelFormatException](EncoderPlan.resolve(dir, null, cpu)).getMessage
+  private def planError(dir: Path, adapter: Path = null): String =
+    intercept[ModelFormatException](EncoderPlan.resolve(dir, adapter, cpu)).getMessage
 
   private def oneLine(msg: String, expected: String*): Unit = {
     assert(!msg.contains("\n"), msg)
@@ -137,5 +137,33 @@ class MPNetParitySuite extends AnyFunSuite with ScratchSpace {
       new SafetensorsWriter.Entry(Array(32L, 16L), new Array[Float](512))))
     oneLine(planError(projection), "model.safetensors", "\"encoder.layer.1.attention.attn.o.weight\" has shape [32, 16]",
       "[32, 32]")
+  }
+
+  test("a config.json asking for other than 32 relative buckets fails in one line: transformers computes with 32") {
+    val dir = rewritten(_.replace("\"relative_attention_num_buckets\": 32", "\"relative_attention_num_buckets\": 64"))(
+      identity)
+    oneLine(planError(dir), "config.json", "relative_attention_num_buckets 64 is not supported", "expected 32")
+  }
+
+  /** An adapter directory holding one config and one tensor. */
+  private def adapter(config: String, tensor: String, shape: Array[Long]): Path = {
+    val dir = ModelVariants.copyOf(TinyMPNet.adapter)
+    Files.writeString(dir.resolve("adapter_config.json"), config)
+    Files.delete(dir.resolve("adapter_model.safetensors"))
+    val entries = new TreeMap[String, SafetensorsWriter.Entry]()
+    entries.put(tensor, new SafetensorsWriter.Entry(shape, new Array[Float](shape.product.toInt)))
+    SafetensorsWriter.write(dir.resolve("adapter_model.safetensors"), entries)
+    dir
+  }
+
+  test("prefix tuning and LoRA on MPNet fail on the driver in one line naming the adapter's config") {
+    val prefix = adapter("""{"peft_type": "PREFIX_TUNING", "task_type": "FEATURE_EXTRACTION", "num_virtual_tokens": 4,
+      "token_dim": 32, "num_layers": 2, "num_attention_heads": 4, "num_transformer_submodules": 1}""",
+      "prompt_embeddings", Array(4L, 128L))
+    oneLine(planError(TinyMPNet.st, prefix), "adapter_config.json", "PREFIX_TUNING", "model_type mpnet has none")
+    val lora = adapter("""{"peft_type": "LORA", "task_type": "FEATURE_EXTRACTION", "r": 2, "lora_alpha": 4,
+      "target_modules": ["q", "v"], "bias": "none"}""",
+      "base_model.model.encoder.layer.0.attention.attn.q.lora_A.weight", Array(2L, 32L))
+    oneLine(planError(TinyMPNet.st, lora), "adapter_config.json", "LORA is not supported on model_type mpnet")
   }
 }

@@ -23,7 +23,7 @@ import dev.peftembed.model.BertConfig;
  */
 final class MPNetEmbeddings {
   /** MPNet's {@code padding_idx}, fixed in the model code rather than read from config.json. */
-  static final int PADDING_IDX = 1;
+  private static final int PADDING_IDX = BertConfig.MPNET_PADDING_IDX;
 
   private final NDArray wordEmbeddings;
   private final NDArray positionEmbeddings;

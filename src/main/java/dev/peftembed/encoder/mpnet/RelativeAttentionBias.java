@@ -6,7 +6,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.BertConfig;
-import dev.peftembed.model.MPNetWeightLayout;
 
 /**
  * {@code encoder.relative_attention_bias}: MPNet's learned per-head bias of each query–key distance, bucketed.
@@ -19,7 +18,7 @@ import dev.peftembed.model.MPNetWeightLayout;
  */
 public final class RelativeAttentionBias {
   /** The bucket count transformers computes with ({@code compute_position_bias}'s default). */
-  public static final int BUCKETS = MPNetWeightLayout.RELATIVE_BUCKETS;
+  public static final int BUCKETS = BertConfig.MPNET_RELATIVE_BUCKETS;
   private static final int MAX_DISTANCE = 128;
 
   private final NDArray table;

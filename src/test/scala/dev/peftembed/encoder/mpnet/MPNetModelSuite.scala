@@ -3,7 +3,7 @@ package dev.peftembed.encoder.mpnet
 import ai.djl.Device
 import ai.djl.ndarray.types.{DataType, Shape}
 import dev.peftembed.encoder.WeightOverlay
-import dev.peftembed.model.{BertConfig, Checkpoint, HiddenActivation, SafetensorsFile}
+import dev.peftembed.model.{BertConfig, Checkpoint, SafetensorsFile}
 import dev.peftembed.testkit.{ReferencePooling, TinyMPNet}
 import dev.peftembed.testkit.VectorMath._
 import org.scalatest.funsuite.AnyFunSuite
@@ -15,7 +15,7 @@ import scala.util.Using
  * change nothing a real token sees. Cosine ≥ 0.99999 and max |Δ| ≤ 1e-5 per vector.
  */
 class MPNetModelSuite extends AnyFunSuite {
-  private val config = new BertConfig(32, 2, 4, 64, 514, 377, 1, 1e-5, HiddenActivation.GELU, "tiny-mpnet")
+  private lazy val config = BertConfig.read(TinyMPNet.st.resolve("config.json"))
 
   test("the bucket of every relative distance is transformers' relative_position_bucket") {
     val pairs = TinyMPNet.buckets
