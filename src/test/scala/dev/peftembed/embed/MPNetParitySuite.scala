@@ -66,6 +66,16 @@ class MPNetParitySuite extends AnyFunSuite with ScratchSpace {
     }
   }
 
+  test("positions 2..513 number 512 tokens: a longer max_seq_length is cut to that, less the virtual tokens") {
+    val dir = ModelVariants.copyOf(TinyMPNet.st)
+    ModelVariants.write(dir.resolve("sentence_bert_config.json"), """{"max_seq_length": 600}""")
+    assert(EncoderPlan.resolve(dir, null, cpu).maxRealTokens == 512)
+    assert(EncoderPlan.resolve(dir, TinyMPNet.adapter, cpu).maxRealTokens == 512 - TinyMPNet.virtualTokens)
+    val long = Seq.fill(600)("word").mkString(" ")
+    val out = Using.resource(SentenceEncoder.load(dir, TinyMPNet.adapter, cpu))(_.encode(Seq(long).asJava)).get(0)
+    assert(out.succeeded && out.truncated && out.numTokens == 512 - TinyMPNet.virtualTokens, out.toString)
+  }
+
   /** The fixture's tensors, renamed and edited, in a copy of its directory. */
   private def rewritten(configEdit: String => String)(tensors: Map[String, SafetensorsWriter.Entry] =>
       Map[String, SafetensorsWriter.Entry]): Path = {
