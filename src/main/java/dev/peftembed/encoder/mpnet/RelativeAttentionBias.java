@@ -21,14 +21,25 @@ public final class RelativeAttentionBias {
   public static final int BUCKETS = BertConfig.MPNET_RELATIVE_BUCKETS;
   private static final int MAX_DISTANCE = 128;
 
-  private final NDArray table;
+  /** The [buckets, heads] table transposed and flattened: head h's bucket b at h·32 + b. */
+  private final NDArray byHead;
+  private final int heads;
 
-  private RelativeAttentionBias(NDArray table) {
-    this.table = table;
+  private RelativeAttentionBias(NDArray byHead, int heads) {
+    this.byHead = byHead;
+    this.heads = heads;
   }
 
   static RelativeAttentionBias load(WeightLoader w, BertConfig c) {
-    return new RelativeAttentionBias(w.array("weight", BUCKETS, c.numHeads()));
+    int heads = c.numHeads();
+    float[] stored = w.tensor("weight", BUCKETS, heads).data();
+    float[] byHead = new float[stored.length];
+    for (int b = 0; b < BUCKETS; b++) {
+      for (int h = 0; h < heads; h++) {
+        byHead[h * BUCKETS + b] = stored[b * heads + h];
+      }
+    }
+    return new RelativeAttentionBias(w.toDevice(byHead, (long) heads * BUCKETS), heads);
   }
 
   /**
@@ -55,9 +66,13 @@ public final class RelativeAttentionBias {
   }
 
   /**
+   * Gathers the bias straight into [heads, L, L] order. Permuting a gathered [L, L, heads] instead would leave the
+   * heads innermost in memory, and the fused attention kernel, reading the bias row by row, runs several times slower
+   * on such a layout.
+   *
    * @param manager where the result is allocated: the batch's
    * @param length positions per row, virtual tokens included
-   * @return [1, heads, L, L] in the model dtype: the bias of query i and key j at [0, h, i, j]
+   * @return [1, heads, L, L] in the model dtype, contiguous: the bias of query i and key j at [0, h, i, j]
    */
   NDArray forLength(NDManager manager, long length) {
     long[] byDistance = new long[(int) (2 * length - 1)];
@@ -70,9 +85,11 @@ public final class RelativeAttentionBias {
         NDArray queries = positions.expandDims(1);
         NDArray distance = keys.sub(queries).addi(length - 1);
         NDArray bucketOf = buckets.get(new NDIndex("{}", distance));
-        NDArray values = table.get(manager, new NDIndex("{}", bucketOf));
-        NDArray headsFirst = values.transpose(2, 0, 1)) {
-      return headsFirst.expandDims(0);
+        NDArray oneHead = bucketOf.expandDims(0);
+        NDArray headStarts = manager.arange(0, heads * BUCKETS, BUCKETS, DataType.INT64).reshape(heads, 1, 1);
+        NDArray index = oneHead.add(headStarts);
+        NDArray values = byHead.get(manager, new NDIndex("{}", index))) {
+      return values.expandDims(0);
     }
   }
 }
