@@ -99,7 +99,7 @@ public record BertConfig(
       throw new ModelFormatException(file, "hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
           + numHeads);
     }
-    if (architecture.numbersPositionsAfterPadding() && (padTokenId < 0 || padTokenId + 1 >= maxPositions)) {
+    if (architecture.numbersPositionsAfterPadding() && (padTokenId < 0 || padTokenId + 1L >= maxPositions)) {
       throw new ModelFormatException(file, "pad_token_id " + padTokenId + " leaves no position of the "
           + maxPositions + " in max_position_embeddings for a token (positions start at pad_token_id + 1)");
     }
