@@ -1,9 +1,10 @@
 """XLM-RoBERTa and DistilBERT sentence encoders written from the libraries' own source lines, for reference vectors.
 
 Like bert_reference.py it shares nothing with the Java code: plain torch operations, one text at a time, unpadded.
-Each rule cites where it comes from (transformers 4.4x; line numbers of the stored copies read while writing this):
+Each rule cites where it comes from:
 
-  src/transformers/models/xlm_roberta/modeling_xlm_roberta.py (a "Copied from" of modeling_roberta.py)
+  src/transformers/models/xlm_roberta/modeling_xlm_roberta.py at commit 015bfeb8 (a 4.4x release; the classes are
+  "Copied from" modeling_roberta.py)
     XLMRobertaEmbeddings.forward, lines 94-132: position ids from create_position_ids_from_input_ids when input_ids
         are given, else from create_position_ids_from_inputs_embeds; token_type_ids default to zeros;
         embeddings = inputs_embeds + token_type_embeddings, then += position_embeddings(position_ids); LayerNorm
@@ -14,8 +15,8 @@ Each rule cites where it comes from (transformers 4.4x; line numbers of the stor
         (cumsum(mask) + past_key_values_length) * mask + padding_idx
     XLMRobertaSelfAttention / SelfOutput / Intermediate / Output: BERT's, under BERT's names (encoder.layer.N.
         attention.self.query ...): scores = q k^T / sqrt(d) + mask, softmax, @ v; dense + residual, LayerNorm
-  src/transformers/models/distilbert/modeling_distilbert.py
-    Embeddings.forward (lines 120-138 in 4.36): input_embeds = word_embeddings(input_ids) unless given;
+  src/transformers/models/distilbert/modeling_distilbert.py (4.36; the rules are unchanged in later releases)
+    Embeddings.forward (lines 120-138): input_embeds = word_embeddings(input_ids) unless given;
         position_ids = self.position_ids[:, :seq_length]; embeddings = input_embeds + position_embeddings;
         LayerNorm(eps=1e-12); no token types
     MultiHeadSelfAttention.forward: q = q_lin(x) / sqrt(dim_per_head); scores = q k^T, masked_fill where mask == 0;

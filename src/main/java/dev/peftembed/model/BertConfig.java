@@ -18,7 +18,8 @@ import java.nio.file.Path;
  * @param activation the feed-forward activation
  * @param nameOrPath {@code _name_or_path}, when the file records it
  * @param architecture which module tree and position rule the checkpoint follows
- * @param padTokenId {@code pad_token_id}: RoBERTa numbers real tokens from it plus one
+ * @param padTokenId {@code pad_token_id} of RoBERTa and XLM-RoBERTa, which number real tokens from it plus one; 0
+ *     for the others, which do not read it
  */
 public record BertConfig(
     int hiddenSize,
@@ -52,7 +53,17 @@ public record BertConfig(
   public static BertConfig read(Path file) {
     JsonNode n = JsonFiles.read(file);
     Architecture architecture = Architecture.fromModelType(JsonFiles.optText(n, "model_type", "bert", file), file);
-    BertConfig c = architecture == Architecture.DISTILBERT ? readDistilBert(n, file) : new BertConfig(
+    BertConfig c = switch (architecture) {
+      case BERT, ROBERTA, XLM_ROBERTA -> readBert(n, file, architecture);
+      case DISTILBERT -> readDistilBert(n, file);
+    };
+    c.validate(file);
+    return c;
+  }
+
+  /** BERT's field names, which RoBERTa and XLM-RoBERTa share (configuration_bert.py, configuration_roberta.py). */
+  private static BertConfig readBert(JsonNode n, Path file, Architecture architecture) {
+    return new BertConfig(
         JsonFiles.requireInt(n, "hidden_size", file),
         JsonFiles.requireInt(n, "num_hidden_layers", file),
         JsonFiles.requireInt(n, "num_attention_heads", file),
@@ -64,10 +75,8 @@ public record BertConfig(
         HiddenActivation.fromConfig(JsonFiles.optText(n, "hidden_act", "gelu", file), file),
         JsonFiles.optText(n, "_name_or_path", null, file),
         architecture,
-        // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT reads it for nothing
-        JsonFiles.optInt(n, "pad_token_id", architecture.numbersPositionsAfterPadding() ? 1 : 0, file));
-    c.validate(file);
-    return c;
+        // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT's numbers nothing, so is not read
+        architecture.numbersPositionsAfterPadding() ? JsonFiles.optInt(n, "pad_token_id", 1, file) : 0);
   }
 
   /** DistilBERT names its sizes dim, n_layers, n_heads and hidden_dim (configuration_distilbert.py). */
@@ -84,7 +93,7 @@ public record BertConfig(
         HiddenActivation.fromConfig(JsonFiles.optText(n, "activation", "gelu", file), file),
         JsonFiles.optText(n, "_name_or_path", null, file),
         Architecture.DISTILBERT,
-        JsonFiles.optInt(n, "pad_token_id", 0, file));
+        0);
   }
 
   private void validate(Path file) {

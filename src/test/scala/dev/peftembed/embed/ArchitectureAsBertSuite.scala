@@ -122,6 +122,27 @@ class ArchitectureAsBertSuite extends AnyFunSuite with ScratchSpace {
     }
   }
 
+  test("xlm-roberta with prefix tuning equals its BERT rewrite: real tokens numbered pad + P + 1 onward") {
+    val f = TinyEncoders.xlmRoberta
+    val c = BertConfig.read(f.st.resolve("config.json"))
+    val p = 3
+    val dir = scratch.dir("prefix")
+    val config = json.createObjectNode().put("peft_type", "PREFIX_TUNING").put("task_type", "FEATURE_EXTRACTION")
+      .put("num_virtual_tokens", p).put("token_dim", c.hiddenSize()).put("num_transformer_submodules", 1)
+      .put("num_attention_heads", c.numHeads()).put("num_layers", c.numLayers()).put("prefix_projection", false)
+    Files.writeString(dir.resolve("adapter_config.json"), config.toString)
+    val width = 2L * c.numLayers() * c.hiddenSize()
+    val random = new Random(11)
+    val table = Array.fill((p * width).toInt)(random.nextGaussian().toFloat)
+    val weights = new TreeMap[String, SafetensorsWriter.Entry]()
+    weights.put("prompt_embeddings", new SafetensorsWriter.Entry(Array(p.toLong, width), table))
+    SafetensorsWriter.write(dir.resolve("adapter_model.safetensors"), weights)
+    val prefixed = encode(f.st, dir, VirtualTokenPolicy.INCLUDE, f.texts)
+    same("xlm-roberta prefix", prefixed, encode(asBert(f), dir, VirtualTokenPolicy.INCLUDE, f.texts))
+    val base = encode(f.st, null, VirtualTokenPolicy.INCLUDE, f.texts)
+    assert(prefixed.zip(base).map { case (x, y) => maxAbsDiff(x, y) }.min > 1e-3, "the prefix changed nothing")
+  }
+
   test("an XLM-R with bge-m3's 8194 positions gives the vectors of its 66-position original") {
     val f = TinyEncoders.xlmRoberta
     val dir = ModelVariants.copyOf(f.st)
