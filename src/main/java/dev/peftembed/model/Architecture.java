@@ -7,7 +7,9 @@ import java.util.stream.Collectors;
 
 /**
  * The encoder architectures we run natively, by the {@code model_type} their {@code config.json} records. This is
- * the one list of supported types: config reading, the weight layout and the module tree each switch on it.
+ * the one list of supported types. To add one, add it here: every switch that must handle it (config reading in
+ * {@link BertConfig}, {@link BertWeightLayout}, the module classes in {@code BertModel.load}, LoRA's module tree)
+ * is an exhaustive switch expression, so the compiler names each place.
  */
 public enum Architecture {
   /** BERT and its many fine-tunes (MiniLM, BGE, E5, GTE): token types, positions 0..N−1. */

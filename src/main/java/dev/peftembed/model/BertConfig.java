@@ -18,7 +18,8 @@ import java.nio.file.Path;
  * @param activation the feed-forward activation
  * @param nameOrPath {@code _name_or_path}, when the file records it
  * @param architecture which module tree and position rule the checkpoint follows
- * @param padTokenId {@code pad_token_id}: RoBERTa numbers real tokens from it plus one
+ * @param padTokenId {@code pad_token_id} of RoBERTa and XLM-RoBERTa, which number real tokens from it plus one; 0
+ *     for the others, which do not read it
  */
 public record BertConfig(
     int hiddenSize,
@@ -58,7 +59,18 @@ public record BertConfig(
   public static BertConfig read(Path file) {
     JsonNode n = JsonFiles.read(file);
     Architecture architecture = Architecture.fromModelType(JsonFiles.optText(n, "model_type", "bert", file), file);
-    BertConfig c = architecture == Architecture.DISTILBERT ? readDistilBert(n, file) : new BertConfig(
+    BertConfig c = switch (architecture) {
+      case BERT, ROBERTA, XLM_ROBERTA -> readBert(n, file, architecture);
+      case DISTILBERT -> readDistilBert(n, file);
+      case MPNET -> readMPNet(n, file);
+    };
+    c.validate(file);
+    return c;
+  }
+
+  /** BERT's field names, which RoBERTa and XLM-RoBERTa share (configuration_bert.py, configuration_roberta.py). */
+  private static BertConfig readBert(JsonNode n, Path file, Architecture architecture) {
+    return new BertConfig(
         JsonFiles.requireInt(n, "hidden_size", file),
         JsonFiles.requireInt(n, "num_hidden_layers", file),
         JsonFiles.requireInt(n, "num_attention_heads", file),
@@ -70,15 +82,30 @@ public record BertConfig(
         HiddenActivation.fromConfig(JsonFiles.optText(n, "hidden_act", "gelu", file), file),
         JsonFiles.optText(n, "_name_or_path", null, file),
         architecture,
-        // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT reads it for nothing; MPNet numbers
-        // positions from its padding_idx, fixed at 1 whatever pad_token_id says (modeling_mpnet.py, MPNetEmbeddings)
-        architecture == Architecture.MPNET ? MPNET_PADDING_IDX
-            : JsonFiles.optInt(n, "pad_token_id", architecture.numbersPositionsAfterPadding() ? 1 : 0, file));
-    if (architecture == Architecture.MPNET) {
-      requireMPNetBuckets(n, file);
-    }
-    c.validate(file);
-    return c;
+        // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT's numbers nothing, so is not read
+        architecture.numbersPositionsAfterPadding() ? JsonFiles.optInt(n, "pad_token_id", 1, file) : 0);
+  }
+
+  /**
+   * MPNet's field names are BERT's (configuration_mpnet.py), without token types. Its positions count from its
+   * {@code padding_idx}, fixed at 1 in the model code whatever pad_token_id says (modeling_mpnet.py,
+   * {@code MPNetEmbeddings.__init__}).
+   */
+  private static BertConfig readMPNet(JsonNode n, Path file) {
+    requireMPNetBuckets(n, file);
+    return new BertConfig(
+        JsonFiles.requireInt(n, "hidden_size", file),
+        JsonFiles.requireInt(n, "num_hidden_layers", file),
+        JsonFiles.requireInt(n, "num_attention_heads", file),
+        JsonFiles.requireInt(n, "intermediate_size", file),
+        JsonFiles.requireInt(n, "max_position_embeddings", file),
+        JsonFiles.requireInt(n, "vocab_size", file),
+        1,
+        JsonFiles.optDouble(n, "layer_norm_eps", 1e-12, file),
+        HiddenActivation.fromConfig(JsonFiles.optText(n, "hidden_act", "gelu", file), file),
+        JsonFiles.optText(n, "_name_or_path", null, file),
+        Architecture.MPNET,
+        MPNET_PADDING_IDX);
   }
 
   /**
@@ -107,7 +134,7 @@ public record BertConfig(
         HiddenActivation.fromConfig(JsonFiles.optText(n, "activation", "gelu", file), file),
         JsonFiles.optText(n, "_name_or_path", null, file),
         Architecture.DISTILBERT,
-        JsonFiles.optInt(n, "pad_token_id", 0, file));
+        0);
   }
 
   private void validate(Path file) {
@@ -122,7 +149,7 @@ public record BertConfig(
       throw new ModelFormatException(file, "hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
           + numHeads);
     }
-    if (architecture.numbersPositionsAfterPadding() && (padTokenId < 0 || padTokenId + 1 >= maxPositions)) {
+    if (architecture.numbersPositionsAfterPadding() && (padTokenId < 0 || padTokenId + 1L >= maxPositions)) {
       throw new ModelFormatException(file, "pad_token_id " + padTokenId + " leaves no position of the "
           + maxPositions + " in max_position_embeddings for a token (positions start at pad_token_id + 1)");
     }

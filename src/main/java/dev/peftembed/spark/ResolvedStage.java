@@ -25,9 +25,9 @@ record ResolvedStage(OutputLayout layout, EncoderOptions options, ModelSource mo
    */
   static ResolvedStage of(PeftEmbedderParams stage, OutputLayout layout, Configuration hadoopConf) {
     EncoderOptions options = stage.encoderOptions();
-    ModelSource model = ModelSource.describe(stage.getModelPath(), hadoopConf, "model directory");
+    ModelSource model = ModelSource.of(stage.getModelPath(), hadoopConf, "model directory");
     ModelSource adapter = stage.getAdapterPath().isEmpty() ? null
-        : ModelSource.describe(stage.getAdapterPath(), hadoopConf, "adapter directory");
+        : ModelSource.of(stage.getAdapterPath(), hadoopConf, "adapter directory");
     EncoderPlan plan = EncoderPlan.resolve(ModelLocator.localize(model),
         adapter == null ? null : ModelLocator.localize(adapter), options);
     return new ResolvedStage(layout, options, model, adapter, plan);

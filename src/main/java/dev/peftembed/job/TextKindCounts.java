@@ -25,11 +25,11 @@ import static org.apache.spark.sql.functions.when;
  * @param invalidUtf8 rows whose text was not valid UTF-8: bytes that are not UTF-8 (Spark keeps them as read; the
  *     model sees U+FFFD in their place), or a U+FFFD already there (a decoder upstream met such bytes)
  */
-public record TextKinds(long rows, long nullText, long emptyText, long blankText, long controlChars,
+public record TextKindCounts(long rows, long nullText, long emptyText, long blankText, long controlChars,
     long invalidUtf8) {
 
   /** What a run that embeds no row counts. */
-  public static final TextKinds NONE = new TextKinds(0, 0, 0, 0, 0, 0);
+  public static final TextKindCounts NONE = new TextKindCounts(0, 0, 0, 0, 0, 0);
 
   /** Cc without tab (09), line feed (0A) and carriage return (0D). */
   private static final String CONTROL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]";
@@ -41,12 +41,12 @@ public record TextKinds(long rows, long nullText, long emptyText, long blankText
    *
    * @return the counts, from one Spark job over the table
    */
-  public static TextKinds of(Dataset<Row> table, String textCol) {
+  public static TextKindCounts of(Dataset<Row> table, String textCol) {
     Column text = col(textCol);
     Row c = table.agg(count(lit(1)), flagged(text.isNull()), flagged(text.equalTo("")), flagged(text.rlike(BLANK)),
         flagged(text.rlike(CONTROL)), flagged(is_valid_utf8(text).unary_$bang().or(text.contains("\uFFFD"))))
         .first();
-    return new TextKinds(c.getLong(0), c.getLong(1), c.getLong(2), c.getLong(3), c.getLong(4), c.getLong(5));
+    return new TextKindCounts(c.getLong(0), c.getLong(1), c.getLong(2), c.getLong(3), c.getLong(4), c.getLong(5));
   }
 
   /**

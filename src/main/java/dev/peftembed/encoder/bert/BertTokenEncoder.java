@@ -21,12 +21,12 @@ import dev.peftembed.model.Tensor;
  *       M, and the output stays N long.
  * </ul>
  */
-public final class PromptedBertEncoder implements TokenEncoder {
+public final class BertTokenEncoder implements TokenEncoder {
   private final BertModel model;
   private final NDArray prompt;
   private final AttentionPrefix prefix;
 
-  private PromptedBertEncoder(BertModel model, NDArray prompt, AttentionPrefix prefix) {
+  private BertTokenEncoder(BertModel model, NDArray prompt, AttentionPrefix prefix) {
     this.model = model;
     this.prompt = prompt;
     this.prefix = prefix;
@@ -36,7 +36,7 @@ public final class PromptedBertEncoder implements TokenEncoder {
    * @param model the base model; closed with this encoder
    * @param promptEmbeddings the adapter's [M, H] table, or {@code null} for the base model alone
    */
-  public PromptedBertEncoder(BertModel model, Tensor promptEmbeddings) {
+  public BertTokenEncoder(BertModel model, Tensor promptEmbeddings) {
     this(model, promptEmbeddings == null ? null : WeightLoader.toDevice(model.manager(), model.dtype(),
         promptEmbeddings.data(), promptEmbeddings.shape()), null);
   }
@@ -45,8 +45,8 @@ public final class PromptedBertEncoder implements TokenEncoder {
    * @param model the base model; closed with this encoder
    * @param prefixTable a prefix-tuning adapter's [M, layers·2·H] table
    */
-  public static PromptedBertEncoder withPrefix(BertModel model, Tensor prefixTable) {
-    return new PromptedBertEncoder(model, null,
+  public static BertTokenEncoder withPrefix(BertModel model, Tensor prefixTable) {
+    return new BertTokenEncoder(model, null,
         AttentionPrefix.fromTable(model.manager(), model.dtype(), prefixTable, model.config()));
   }
 
