@@ -14,30 +14,38 @@ a PEFT prompt-tuning adapter for it, and reference.json: the texts, their token 
 every distance, and the sentence embeddings of the base model and of the prompt-tuned model under both virtual-token
 policies, computed here in float64.
 
-The forward is written from transformers' src/transformers/models/mpnet/modeling_mpnet.py (read at commit
-00099b9f15ad8bea330364709453fc49cbba90e5), one text at a time and unpadded, so no attention mask enters:
+The forward is written from transformers' src/transformers/models/mpnet/modeling_mpnet.py, read at commit
+00099b9f15ad8bea330364709453fc49cbba90e5 (line numbers of that version), one text at a time and unpadded, so no
+attention mask enters:
 
-  MPNetEmbeddings.__init__      padding_idx = 1; no token_type_embeddings
-  MPNetEmbeddings.forward       input_ids given: position_ids = create_position_ids_from_input_ids(ids, padding_idx);
-                                inputs_embeds given (PEFT's prompt tuning): create_position_ids_from_inputs_embeds;
-                                embeddings = inputs_embeds + position_embeddings(position_ids), then LayerNorm
-  create_position_ids_from_input_ids   mask = ids.ne(padding_idx); cumsum(mask) * mask + padding_idx, so real
-                                tokens take padding_idx + 1 onward
-  create_position_ids_from_inputs_embeds   arange(padding_idx + 1, L + padding_idx + 1): sequential over virtual and
-                                real tokens alike, since nothing tells padding apart
-  MPNetEncoder.forward          position_bias = self.compute_position_bias(hidden_states), once, then the same bias
-                                goes to every layer
-  MPNetEncoder.compute_position_bias   no position_ids are passed, so context and memory positions are
-                                arange(qlen) and arange(klen) over the hidden states (virtual tokens included);
-                                relative_position = memory - context; bucket; relative_attention_bias(bucket) permuted
-                                to [1, heads, q, k]; num_buckets is the default 32 whatever the config says
-  MPNetEncoder.relative_position_bucket   n = -relative; num_buckets //= 2 (16); +16 where n < 0; n = |n|;
-                                max_exact = 8; n < 8 exact; else 8 + long(log(n / 8) / log(128 / 8) * 8), capped at 15
-  MPNetSelfAttention.forward    q, k, v = attn.q/k/v(x) split in heads; scores = q k^T / sqrt(d) + position_bias +
-                                attention_mask; softmax; context @ v; attn.o(context)
-  MPNetAttention.forward        attention.LayerNorm(attn(x) + x)
-  MPNetIntermediate, MPNetOutput   copied from BERT's: dense, gelu; dense, residual add, LayerNorm
-  MPNetModel.forward            extended mask from get_extended_attention_mask (all zeros for one unpadded text)
+  MPNetEmbeddings.__init__ (L63)         padding_idx = 1, fixed; there are no token_type_embeddings
+  MPNetEmbeddings.forward (L75-99)       input_ids given: create_position_ids_from_input_ids(ids, padding_idx)
+                                         (L77-78); inputs_embeds given, PEFT's prompt tuning:
+                                         create_position_ids_from_inputs_embeds (L79-80); embeddings =
+                                         inputs_embeds + position_embeddings(position_ids), then LayerNorm (L94-97)
+  create_position_ids_from_inputs_embeds (L101-116)   arange(padding_idx + 1, L + padding_idx + 1) (L113-115):
+                                         sequential over virtual and real tokens alike
+  create_position_ids_from_input_ids (module function, end of the file)   mask = ids.ne(padding_idx);
+                                         cumsum(mask) * mask + padding_idx, so real tokens take padding_idx + 1 onward
+  MPNetEncoder.__init__ (L291)           relative_attention_bias = Embedding(relative_attention_num_buckets, heads)
+  MPNetEncoder.forward (L302, L311-316)  position_bias = self.compute_position_bias(hidden_states), once, then the
+                                         same bias goes to every layer
+  MPNetEncoder.compute_position_bias (L332-348)   called without position_ids, so context and memory positions are
+                                         arange(qlen) and arange(klen) over the hidden states, virtual tokens
+                                         included (L338-339); relative_position = memory - context (L341); bucket
+                                         with num_buckets=32, the default of L332 whatever the config says (L343);
+                                         relative_attention_bias(bucket) permuted to [1, heads, q, k] (L345-347)
+  MPNetEncoder.relative_position_bucket (L351-368)   n = -relative; num_buckets //= 2 (16); +16 where n < 0;
+                                         n = |n|; max_exact = 8; n < 8 exact; else 8 + long(log(n / 8) /
+                                         log(128 / 8) * 8), capped at 15
+  MPNetSelfAttention.forward (L139-189)  q, k, v = attn.q/k/v(x) split in heads (L148-162); scores = q k^T /
+                                         sqrt(d) (L165-166), + position_bias (L169-170), + attention_mask (L172-173);
+                                         softmax (L176); context @ v (L180); attn.o(context) (L186)
+  MPNetAttention.forward (L213)          attention.LayerNorm(attn(x) + x)
+  MPNetIntermediate.forward (L228-231), MPNetOutput.forward (L242-246)   copies of BERT's: dense, gelu; dense,
+                                         residual add, LayerNorm
+  MPNetModel.forward (L449, L452-456)    extended mask from get_extended_attention_mask (all zeros for one unpadded
+                                         text); the embeddings get the caller's position_ids, None from PEFT
 
 PEFT v0.20.0 src/peft/peft_model.py, PeftModelForFeatureExtraction.forward: for prompt tuning the attention mask
 gets num_virtual_tokens ones in front and the model is called with inputs_embeds = cat(prompts, word_embeddings(ids))
