@@ -99,6 +99,21 @@ TEXTS = [
 ]
 
 
+FIXTURE_README = """# tiny-mpnet: test fixtures, generated once
+
+Written by `src/test/python/make_tiny_mpnet.py` with Debian's `python3-torch` 1.13 and committed (under 300 KB).
+Neither the build nor CI regenerates them; rerunning the script rewrites the same bytes.
+
+    /usr/bin/python3 src/test/python/make_tiny_mpnet.py
+
+| path | what |
+|---|---|
+| `st/` | a seeded MPNet (hidden 32, 2 layers, 4 heads, intermediate 64, 514 positions, 32 relative buckets) in transformers' checkpoint names, a WordPiece `tokenizer.json` with MPNet's `<s> ... </s>` post-processor, mean pooling, Normalize, `max_seq_length` 384 |
+| `adapter/` | a PEFT prompt-tuning adapter for `st/`, M = 6 |
+| `reference.json` | the texts, their token ids, transformers' relative-position bucket of every distance in -600..600, and reference sentence embeddings (base, prompt tuning with the include and the exclude policy) from a float64 forward written from `modeling_mpnet.py` |
+"""
+
+
 def vocabulary():
     """MPNet's layout: <s> <pad> </s> <unk>, then a BERT WordPiece vocabulary, then <mask>."""
     vocab = {t: i for i, t in enumerate(SPECIALS)}
@@ -402,6 +417,9 @@ def main():
         "texts": TEXTS, "ids": ids_per_text, "virtual_tokens": VIRTUAL_TOKENS,
         "bucket_distances": [int(d) for d in distances], "buckets": [int(b) for b in buckets],
         "base": base, "prompt_include": include, "prompt_exclude": exclude})
+
+    with open(os.path.join(root, "README.md"), "w", encoding="utf-8") as f:
+        f.write(FIXTURE_README)
 
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(root) for f in files)
     print("wrote %s: vocabulary %d, %d bytes in all" % (root, vocab_size, total))
