@@ -7,6 +7,7 @@ import dev.peftembed.text.TextTokenizer;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,19 +44,29 @@ final class ArchitectureBench {
         Corpus corpus = generator.corpus(kind, entry.getValue());
         double[] bertSeconds = new double[repetitions];
         double[] mpnetSeconds = new double[repetitions];
+        double[] ratios = new double[repetitions];
         b.encode(corpus.texts());
         m.encode(corpus.texts());
         for (int r = 0; r < repetitions; r++) {
-          bertSeconds[r] = time(b, corpus.texts());
-          mpnetSeconds[r] = time(m, corpus.texts());
+          // Alternating which goes first cancels any drift within a round; the ratio of a round's pair is immune to
+          // the load other users put on a shared machine between rounds.
+          if (r % 2 == 0) {
+            bertSeconds[r] = time(b, corpus.texts());
+            mpnetSeconds[r] = time(m, corpus.texts());
+          } else {
+            mpnetSeconds[r] = time(m, corpus.texts());
+            bertSeconds[r] = time(b, corpus.texts());
+          }
+          ratios[r] = mpnetSeconds[r] / bertSeconds[r];
         }
         double bertMedian = new Timings(bertSeconds).median();
         double mpnetMedian = new Timings(mpnetSeconds).median();
         double work = flops.total(corpus.tokenLengths());
         out.printf(Locale.ROOT, "%s (%d texts, %d tokens): bert-base %.2f texts/s (%.0f%% of peak), mpnet-base "
-            + "%.2f texts/s (%.0f%% of peak); mpnet/bert time %.3f%n", kind.label(), corpus.size(),
-            corpus.totalTokens(), corpus.size() / bertMedian, 100 * work / bertMedian / peak,
-            corpus.size() / mpnetMedian, 100 * work / mpnetMedian / peak, mpnetMedian / bertMedian);
+            + "%.2f texts/s (%.0f%% of peak); mpnet/bert time, median of the rounds' pairs %.3f (range %.3f to "
+            + "%.3f)%n", kind.label(), corpus.size(), corpus.totalTokens(), corpus.size() / bertMedian,
+            100 * work / bertMedian / peak, corpus.size() / mpnetMedian, 100 * work / mpnetMedian / peak,
+            new Timings(ratios).median(), Arrays.stream(ratios).min().orElse(0), Arrays.stream(ratios).max().orElse(0));
       }
     }
   }

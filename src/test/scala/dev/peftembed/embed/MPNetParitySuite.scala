@@ -145,8 +145,8 @@ class MPNetParitySuite extends AnyFunSuite with ScratchSpace {
       "[32, 4]")
     val projection = rewritten(identity)(all => all.updated("encoder.layer.1.attention.attn.o.weight",
       new SafetensorsWriter.Entry(Array(32L, 16L), new Array[Float](512))))
-    oneLine(planError(projection), "model.safetensors", "\"encoder.layer.1.attention.attn.o.weight\" has shape [32, 16]",
-      "[32, 32]")
+    oneLine(planError(projection), "model.safetensors",
+      "\"encoder.layer.1.attention.attn.o.weight\" has shape [32, 16]", "[32, 32]")
   }
 
   test("a config.json asking for other than 32 relative buckets fails in one line: transformers computes with 32") {

@@ -36,8 +36,11 @@ final class MPNetEncoder {
    * @return [B·L, H]
    */
   NDArray forward(NDArray x, long batch, long length, NDArray maskBias) {
-    try (NDArray position = relativeAttentionBias.forLength(x.getManager(), length);
-        NDArray bias = position.add(maskBias)) {
+    NDArray bias;
+    try (NDArray position = relativeAttentionBias.forLength(x.getManager(), length)) {
+      bias = position.add(maskBias);
+    }
+    try (bias) {
       NDArray h = x;
       for (MPNetLayer layer : layers) {
         NDArray next = layer.forward(h, batch, length, bias);
