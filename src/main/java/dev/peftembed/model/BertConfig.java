@@ -138,16 +138,16 @@ public record BertConfig(
   }
 
   private void validate(Path file) {
-    positive(hiddenSize, "hidden_size", file);
-    positive(numLayers, "num_hidden_layers", file);
-    positive(numHeads, "num_attention_heads", file);
-    positive(intermediateSize, "intermediate_size", file);
+    positive(hiddenSize, field("hidden_size"), file);
+    positive(numLayers, field("num_hidden_layers"), file);
+    positive(numHeads, field("num_attention_heads"), file);
+    positive(intermediateSize, field("intermediate_size"), file);
     positive(maxPositions, "max_position_embeddings", file);
     positive(vocabSize, "vocab_size", file);
     positive(typeVocabSize, "type_vocab_size", file);
     if (hiddenSize % numHeads != 0) {
-      throw new ModelFormatException(file, "hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
-          + numHeads);
+      throw new ModelFormatException(file, field("hidden_size") + " " + hiddenSize + " is not a multiple of "
+          + field("num_attention_heads") + " " + numHeads);
     }
     if (architecture.numbersPositionsAfterPadding() && (padTokenId < 0 || padTokenId + 1L >= maxPositions)) {
       throw new ModelFormatException(file, "pad_token_id " + padTokenId + " leaves no position of the "
@@ -156,6 +156,20 @@ public record BertConfig(
     if (!(layerNormEps > 0)) {
       throw new ModelFormatException(file, "layer_norm_eps must be positive, found " + layerNormEps);
     }
+  }
+
+  /** @return the name config.json gives the size BERT calls {@code bertName}, for messages */
+  private String field(String bertName) {
+    if (architecture != Architecture.DISTILBERT) {
+      return bertName;
+    }
+    return switch (bertName) {
+      case "hidden_size" -> "dim";
+      case "num_hidden_layers" -> "n_layers";
+      case "num_attention_heads" -> "n_heads";
+      case "intermediate_size" -> "hidden_dim";
+      default -> bertName;
+    };
   }
 
   private static void positive(int value, String field, Path file) {

@@ -53,10 +53,6 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--spark-corpus", paramLabel = "KIND", description = "Corpus of e's rows (default short).")
   String sparkCorpus = "short";
 
-  @Option(names = "--architectures",
-      description = "Instead: base-size BERT against base-size MPNet (random weights), in-process, on --corpora.")
-  boolean architectures;
-
   @Option(names = "--seed", description = "Corpus seed (default ${DEFAULT-VALUE}).")
   long seed = CorpusGenerator.DEFAULT_SEED;
 
@@ -70,6 +66,11 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--machine", paramLabel = "NAME", description = "Machine name in file names (default: host name).")
   String machine;
 
+  @Option(names = "--architectures", description = {"Instead of the systems: our encoder on base-size random-weight",
+      "BERT, XLM-RoBERTa, DistilBERT and MPNet, on --texts (default 100) of the first --corpora kind, median of",
+      "--reps."})
+  boolean architectures;
+
   /** Runs the benchmark; exits 0 when every selected system ran. */
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
@@ -77,12 +78,13 @@ public final class Bench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MachineInfo info = MachineInfo.current();
-    BenchSettings settings = settings(info);
     if (architectures) {
-      ArchitectureBench.run(settings.corpora(), repetitions, seed, System.out);
+      new ArchitectureBench(BenchModel.resolveDefault(), Path.of("target", "bench-architectures"))
+          .run(CorpusKind.parse(corpora.get(0)), texts != null ? texts : 100, repetitions, seed, System.out);
       return 0;
     }
+    MachineInfo info = MachineInfo.current();
+    BenchSettings settings = settings(info);
     BenchRun.Outcome outcome = new BenchRun(settings).execute();
     new BenchReport(settings, info, LocalDate.now().toString(), outcome).publish(System.out);
     return 0;

@@ -51,6 +51,12 @@ class ConfigErrorsSuite extends AnyFunSuite with ScratchSpace {
     oneLine(planError(dir), "config.json", "\"dim\"")
   }
 
+  test("a DistilBERT config.json is told about in its own field names") {
+    val dir = ModelVariants.copyOf(TinyEncoders.distilBert.st)
+    config(dir, _.replaceAll("\"n_heads\"\\s*:\\s*4", "\"n_heads\": 5"))
+    oneLine(planError(dir), "config.json", "dim 32 is not a multiple of n_heads 5")
+  }
+
   test("prefix tuning on DistilBERT, whose attention takes no past keys and values") {
     val a = ModelVariants.copyOf(TinyEncoders.distilBert.adapter)
     val f = a.resolve("adapter_config.json")
