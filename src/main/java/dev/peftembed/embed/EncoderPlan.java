@@ -104,10 +104,10 @@ public record EncoderPlan(
     }
   }
 
-  /** min(max_seq_length, max_position_embeddings − M, option): M virtual tokens must fit the position table too. */
+  /** min(max_seq_length, positions the table numbers − M, option): M virtual tokens must fit the table too. */
   private static int realTokenLimit(ModelDirectory model, EncoderOptions options, int virtualTokens) {
     int limit = model.maxSeqLength();
-    int positions = model.isTorchScript() ? model.torchScript().maxPositions() : model.bert().maxPositions();
+    int positions = model.isTorchScript() ? model.torchScript().maxPositions() : model.bert().positionLimit();
     if (positions > 0) {
       limit = Math.min(limit, positions - virtualTokens);
     }

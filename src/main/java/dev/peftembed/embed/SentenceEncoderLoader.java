@@ -91,7 +91,8 @@ final class SentenceEncoderLoader {
     if (plan.model().isTorchScript()) {
       return "TorchScript graph taking " + plan.model().torchScript().inputNames() + ", hidden " + tokenWidth;
     }
-    return plan.model().bert().numLayers() + " layers, hidden " + plan.model().bert().hiddenSize();
+    return plan.model().bert().architecture().modelType() + ", " + plan.model().bert().numLayers() + " layers, hidden "
+        + plan.model().bert().hiddenSize();
   }
 
   /**

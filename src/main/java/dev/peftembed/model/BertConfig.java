@@ -2,10 +2,10 @@ package dev.peftembed.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
- * The architecture facts of a BERT-family encoder, read from {@code config.json}.
+ * The architecture facts of a BERT-family encoder (BERT, RoBERTa, XLM-RoBERTa, DistilBERT), read from
+ * {@code config.json} under the field names each {@code model_type} uses.
  *
  * @param hiddenSize width of every token vector
  * @param numLayers number of transformer layers
@@ -17,6 +17,9 @@ import java.util.Locale;
  * @param layerNormEps epsilon of every LayerNorm
  * @param activation the feed-forward activation
  * @param nameOrPath {@code _name_or_path}, when the file records it
+ * @param architecture which module tree and position rule the checkpoint follows
+ * @param padTokenId {@code pad_token_id} of RoBERTa and XLM-RoBERTa, which number real tokens from it plus one; 0
+ *     for the others, which do not read it
  */
 public record BertConfig(
     int hiddenSize,
@@ -28,10 +31,19 @@ public record BertConfig(
     int typeVocabSize,
     double layerNormEps,
     HiddenActivation activation,
-    String nameOrPath) {
+    String nameOrPath,
+    Architecture architecture,
+    int padTokenId) {
 
-  /** Model types whose checkpoints share BERT's layout and forward pass. */
-  private static final java.util.Set<String> BERT_FAMILY = java.util.Set.of("bert");
+  /** DistilBERT's LayerNorms have this epsilon built in (modeling_distilbert.py, {@code eps=1e-12}). */
+  private static final double DISTILBERT_LAYER_NORM_EPS = 1e-12;
+
+  /** A BERT, as an ONNX import infers it: no padding-relative positions. */
+  public BertConfig(int hiddenSize, int numLayers, int numHeads, int intermediateSize, int maxPositions,
+      int vocabSize, int typeVocabSize, double layerNormEps, HiddenActivation activation, String nameOrPath) {
+    this(hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, vocabSize, typeVocabSize, layerNormEps,
+        activation, nameOrPath, Architecture.BERT, 0);
+  }
 
   /**
    * Reads and validates {@code config.json}.
@@ -40,12 +52,18 @@ public record BertConfig(
    */
   public static BertConfig read(Path file) {
     JsonNode n = JsonFiles.read(file);
-    String modelType = JsonFiles.optText(n, "model_type", "bert", file).toLowerCase(Locale.ROOT);
-    if (!BERT_FAMILY.contains(modelType)) {
-      throw new ModelFormatException(file, "model_type \"" + modelType
-          + "\" is not supported (expected a BERT-family encoder: model_type \"bert\")");
-    }
-    BertConfig c = new BertConfig(
+    Architecture architecture = Architecture.fromModelType(JsonFiles.optText(n, "model_type", "bert", file), file);
+    BertConfig c = switch (architecture) {
+      case BERT, ROBERTA, XLM_ROBERTA -> readBert(n, file, architecture);
+      case DISTILBERT -> readDistilBert(n, file);
+    };
+    c.validate(file);
+    return c;
+  }
+
+  /** BERT's field names, which RoBERTa and XLM-RoBERTa share (configuration_bert.py, configuration_roberta.py). */
+  private static BertConfig readBert(JsonNode n, Path file, Architecture architecture) {
+    return new BertConfig(
         JsonFiles.requireInt(n, "hidden_size", file),
         JsonFiles.requireInt(n, "num_hidden_layers", file),
         JsonFiles.requireInt(n, "num_attention_heads", file),
@@ -55,32 +73,78 @@ public record BertConfig(
         JsonFiles.optInt(n, "type_vocab_size", 2, file),
         JsonFiles.optDouble(n, "layer_norm_eps", 1e-12, file),
         HiddenActivation.fromConfig(JsonFiles.optText(n, "hidden_act", "gelu", file), file),
-        JsonFiles.optText(n, "_name_or_path", null, file));
-    c.validate(file);
-    return c;
+        JsonFiles.optText(n, "_name_or_path", null, file),
+        architecture,
+        // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT's numbers nothing, so is not read
+        architecture.numbersPositionsAfterPadding() ? JsonFiles.optInt(n, "pad_token_id", 1, file) : 0);
+  }
+
+  /** DistilBERT names its sizes dim, n_layers, n_heads and hidden_dim (configuration_distilbert.py). */
+  private static BertConfig readDistilBert(JsonNode n, Path file) {
+    return new BertConfig(
+        JsonFiles.requireInt(n, "dim", file),
+        JsonFiles.requireInt(n, "n_layers", file),
+        JsonFiles.requireInt(n, "n_heads", file),
+        JsonFiles.requireInt(n, "hidden_dim", file),
+        JsonFiles.requireInt(n, "max_position_embeddings", file),
+        JsonFiles.requireInt(n, "vocab_size", file),
+        1,
+        DISTILBERT_LAYER_NORM_EPS,
+        HiddenActivation.fromConfig(JsonFiles.optText(n, "activation", "gelu", file), file),
+        JsonFiles.optText(n, "_name_or_path", null, file),
+        Architecture.DISTILBERT,
+        0);
   }
 
   private void validate(Path file) {
-    positive(hiddenSize, "hidden_size", file);
-    positive(numLayers, "num_hidden_layers", file);
-    positive(numHeads, "num_attention_heads", file);
-    positive(intermediateSize, "intermediate_size", file);
+    positive(hiddenSize, field("hidden_size"), file);
+    positive(numLayers, field("num_hidden_layers"), file);
+    positive(numHeads, field("num_attention_heads"), file);
+    positive(intermediateSize, field("intermediate_size"), file);
     positive(maxPositions, "max_position_embeddings", file);
     positive(vocabSize, "vocab_size", file);
     positive(typeVocabSize, "type_vocab_size", file);
     if (hiddenSize % numHeads != 0) {
-      throw new ModelFormatException(file, "hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
-          + numHeads);
+      throw new ModelFormatException(file, field("hidden_size") + " " + hiddenSize + " is not a multiple of "
+          + field("num_attention_heads") + " " + numHeads);
+    }
+    if (architecture.numbersPositionsAfterPadding() && (padTokenId < 0 || padTokenId + 1L >= maxPositions)) {
+      throw new ModelFormatException(file, "pad_token_id " + padTokenId + " leaves no position of the "
+          + maxPositions + " in max_position_embeddings for a token (positions start at pad_token_id + 1)");
     }
     if (!(layerNormEps > 0)) {
       throw new ModelFormatException(file, "layer_norm_eps must be positive, found " + layerNormEps);
     }
   }
 
+  /** @return the name config.json gives the size BERT calls {@code bertName}, for messages */
+  private String field(String bertName) {
+    if (architecture != Architecture.DISTILBERT) {
+      return bertName;
+    }
+    return switch (bertName) {
+      case "hidden_size" -> "dim";
+      case "num_hidden_layers" -> "n_layers";
+      case "num_attention_heads" -> "n_heads";
+      case "intermediate_size" -> "hidden_dim";
+      default -> bertName;
+    };
+  }
+
   private static void positive(int value, String field, Path file) {
     if (value <= 0) {
       throw new ModelFormatException(file, "field \"" + field + "\" must be positive, found " + value);
     }
+  }
+
+  /** @return the position id of the first token: {@code pad_token_id + 1} for RoBERTa, 0 otherwise */
+  public int firstPosition() {
+    return architecture.numbersPositionsAfterPadding() ? padTokenId + 1 : 0;
+  }
+
+  /** @return how many tokens, virtual ones and a prefix included, the position table numbers */
+  public int positionLimit() {
+    return maxPositions - firstPosition();
   }
 
   /** @return width of one attention head */

@@ -3,10 +3,11 @@ package dev.peftembed.model;
 import java.util.function.BiConsumer;
 
 /**
- * The tensors our BERT encoder reads from a checkpoint, with the shapes {@code config.json} implies, so that a
- * driver can check a checkpoint's headers against its config before any executor loads the weights. The names
- * mirror the module tree of {@code dev.peftembed.encoder} ({@code BertEmbeddings}, {@code BertLayer} and below);
- * the encoder checks every shape again as it reads.
+ * The tensors our encoder reads from a checkpoint of each {@link Architecture}, with the shapes {@code config.json}
+ * implies, so that a driver can check a checkpoint's headers against its config before any executor loads the
+ * weights. The names mirror the module trees of {@code dev.peftembed.encoder.bert} ({@code BertEmbeddings},
+ * {@code BertLayer}, DistilBERT's {@code TransformerBlock} and below); the encoder checks every shape again as it
+ * reads.
  */
 public final class BertWeightLayout {
   private BertWeightLayout() {}
@@ -28,11 +29,21 @@ public final class BertWeightLayout {
    */
   public static void forEach(BertConfig c, BiConsumer<String, long[]> visit) {
     long h = c.hiddenSize();
-    long i = c.intermediateSize();
     visit.accept("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), h});
     visit.accept("embeddings.position_embeddings.weight", new long[] {c.maxPositions(), h});
-    visit.accept("embeddings.token_type_embeddings.weight", new long[] {c.typeVocabSize(), h});
+    if (c.architecture().hasTokenTypes()) {
+      visit.accept("embeddings.token_type_embeddings.weight", new long[] {c.typeVocabSize(), h});
+    }
     layerNorm(visit, "embeddings.LayerNorm", h);
+    switch (c.architecture()) {
+      case BERT, ROBERTA, XLM_ROBERTA -> bertLayers(c, visit);
+      case DISTILBERT -> distilBertLayers(c, visit);
+    }
+  }
+
+  private static void bertLayers(BertConfig c, BiConsumer<String, long[]> visit) {
+    long h = c.hiddenSize();
+    long i = c.intermediateSize();
     for (int layer = 0; layer < c.numLayers(); layer++) {
       String p = "encoder.layer." + layer + ".";
       for (String proj : new String[] {"query", "key", "value"}) {
@@ -43,6 +54,22 @@ public final class BertWeightLayout {
       linear(visit, p + "intermediate.dense", h, i);
       linear(visit, p + "output.dense", i, h);
       layerNorm(visit, p + "output.LayerNorm", h);
+    }
+  }
+
+  /** modeling_distilbert.py: {@code TransformerBlock}'s attention, sa_layer_norm, ffn and output_layer_norm. */
+  private static void distilBertLayers(BertConfig c, BiConsumer<String, long[]> visit) {
+    long h = c.hiddenSize();
+    long i = c.intermediateSize();
+    for (int layer = 0; layer < c.numLayers(); layer++) {
+      String p = "transformer.layer." + layer + ".";
+      for (String proj : new String[] {"q_lin", "k_lin", "v_lin", "out_lin"}) {
+        linear(visit, p + "attention." + proj, h, h);
+      }
+      layerNorm(visit, p + "sa_layer_norm", h);
+      linear(visit, p + "ffn.lin1", h, i);
+      linear(visit, p + "ffn.lin2", i, h);
+      layerNorm(visit, p + "output_layer_norm", h);
     }
   }
 

@@ -11,13 +11,13 @@ import java.util.Map;
 
 /**
  * The weights of one model, from {@code model.safetensors} or from the shards listed in
- * {@code model.safetensors.index.json}. Keys are looked up by their Hugging Face names; a {@code bert.} prefix (as in
- * checkpoints saved from a task head) is accepted too.
+ * {@code model.safetensors.index.json}. Keys are looked up by their Hugging Face names; a {@code bert.},
+ * {@code roberta.} or {@code distilbert.} prefix (as in checkpoints saved from a task head) is accepted too.
  */
 public final class Checkpoint {
   private static final String SINGLE = "model.safetensors";
   private static final String INDEX = "model.safetensors.index.json";
-  private static final String[] PREFIXES = {"", "bert.", "model."};
+  private static final String[] PREFIXES = {"", "bert.", "roberta.", "distilbert.", "model."};
 
   private final Path directory;
   private final Map<String, SafetensorsFile> fileByName;

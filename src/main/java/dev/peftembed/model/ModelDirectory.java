@@ -77,7 +77,7 @@ public record ModelDirectory(
         && !Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
       throw new ModelFormatException(dir, Checkpoint.noSafetensorsMessage(dir, "model"));
     }
-    return readConfigs(dir, bert, null, tokenizer, bert.hiddenSize(), bert.maxPositions(),
+    return readConfigs(dir, bert, null, tokenizer, bert.hiddenSize(), bert.positionLimit(),
         () -> defaultMaxSeqLength(dir, bert));
   }
 
@@ -94,7 +94,7 @@ public record ModelDirectory(
    * Reads the sentence-transformers configs both kinds of directory share.
    *
    * @param hiddenSize the token-embedding width, or 0 when only running the graph tells
-   * @param maxPositions the position table's size, or 0 when unknown
+   * @param maxPositions how many tokens the position table numbers, or 0 when unknown
    * @param defaultMaxSeq the real-token limit when sentence_bert_config.json states none
    */
   private static ModelDirectory readConfigs(Path dir, BertConfig bert, TorchScriptConfig graph, Path tokenizer,
@@ -205,11 +205,11 @@ public record ModelDirectory(
     Path tokConfig = dir.resolve("tokenizer_config.json");
     if (Files.isRegularFile(tokConfig)) {
       JsonNode v = JsonFiles.read(tokConfig).get("model_max_length");
-      if (v != null && v.canConvertToLong() && v.asLong() > 0 && v.asLong() <= bert.maxPositions()) {
+      if (v != null && v.canConvertToLong() && v.asLong() > 0 && v.asLong() <= bert.positionLimit()) {
         return v.asInt();
       }
     }
-    return bert.maxPositions();
+    return bert.positionLimit();
   }
 
   private static Map<String, String> readPrompts(JsonNode n, Path file) {

@@ -57,12 +57,24 @@ final class BertConfigInference {
     int hidden = (int) words[1];
     int maxPositions = (int) shapeOf(weights, "embeddings.position_embeddings.weight", source)[0];
     int typeVocab = (int) shapeOf(weights, "embeddings.token_type_embeddings.weight", source)[0];
+    refuseRobertaPositions(graph);
     int layers = countLayers(weights, source);
     int intermediate = (int) shapeOf(weights, "encoder.layer.0.intermediate.dense.weight", source)[0];
     BertConfig config = new BertConfig(hidden, layers, heads(graph, hidden, headsOverride), intermediate,
         maxPositions, vocab, typeVocab, layerNormEps(graph), activation(graph), null);
     requireLayout(weights, config, source);
     return config;
+  }
+
+  /**
+   * A RoBERTa or XLM-R export numbers positions from the ids with a CumSum (transformers'
+   * {@code create_position_ids_from_input_ids}); imported as a BERT it would read the wrong position rows.
+   */
+  private static void refuseRobertaPositions(OnnxGraph graph) {
+    if (graph.nodes().stream().anyMatch(n -> n.opType().equals("CumSum"))) {
+      throw new ModelFormatException(graph.source(), "numbers positions with a CumSum, as RoBERTa and XLM-RoBERTa "
+          + "exports do; import-onnx takes BERT exports only (use the model's sentence-transformers directory)");
+    }
   }
 
   private static long[] shapeOf(SortedMap<String, Entry> weights, String name, Path source) {

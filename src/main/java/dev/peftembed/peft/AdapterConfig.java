@@ -1,6 +1,7 @@
 package dev.peftembed.peft;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.peftembed.model.Architecture;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.JsonFiles;
 import dev.peftembed.model.ModelFormatException;
@@ -75,9 +76,9 @@ public record AdapterConfig(
       throw new ModelFormatException(file, "num_transformer_submodules " + submodules
           + " is not supported (expected 1: an encoder-only model)");
     }
-    if (m >= base.maxPositions()) {
+    if (m >= base.positionLimit()) {
       throw new ModelFormatException(file, "num_virtual_tokens " + m + " leaves no room for real tokens in the "
-          + "model's " + base.maxPositions() + " positions");
+          + "model's " + base.positionLimit() + " positions");
     }
     if (PREFIX_TUNING.equals(type)) {
       checkPrefixGeometry(n, file, base);
@@ -92,6 +93,11 @@ public record AdapterConfig(
    * base model's, or the keys would land in the wrong layers and heads.
    */
   private static void checkPrefixGeometry(JsonNode n, Path file, BertConfig base) {
+    if (base.architecture() == Architecture.DISTILBERT) {
+      // transformers' DistilBertModel.forward takes no past_key_values, so PEFT cannot run a prefix on it either
+      throw new ModelFormatException(file, "peft_type PREFIX_TUNING needs a model whose attention takes past keys "
+          + "and values; model_type distilbert has none (use PROMPT_TUNING, P_TUNING or LORA)");
+    }
     int layers = JsonFiles.optInt(n, "num_layers", base.numLayers(), file);
     if (layers != base.numLayers()) {
       throw new ModelFormatException(file, "num_layers " + layers + " disagrees with the model's "

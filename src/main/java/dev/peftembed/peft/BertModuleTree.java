@@ -15,7 +15,10 @@ import java.util.Map;
  * LayerNorm, dropout), {@code BertEncoder.layer} (a ModuleList of {@code BertLayer}: attention.self.query/key/value,
  * attention.output.dense/LayerNorm, intermediate.dense and its activation module, output.dense/LayerNorm) and
  * {@code BertPooler} (dense, activation). The pooler is listed because sentence-transformers loads it: LoRA on
- * {@code pooler.dense} is accepted and has no effect on the token embeddings that pooling reads.
+ * {@code pooler.dense} is accepted and has no effect on the token embeddings that pooling reads. RoBERTa and
+ * XLM-RoBERTa have the same tree (modeling_xlm_roberta.py). DistilBERT's follows modeling_distilbert.py:
+ * {@code Embeddings} (no token types), {@code transformer.layer} of {@code TransformerBlock}s (attention.dropout,
+ * attention.q_lin/k_lin/v_lin/out_lin, sa_layer_norm, ffn.dropout/lin1/lin2/activation, output_layer_norm), no pooler.
  */
 final class BertModuleTree {
   /** What a module is, as far as LoRA cares. */
@@ -45,6 +48,43 @@ final class BertModuleTree {
   }
 
   static BertModuleTree of(BertConfig c) {
+    return switch (c.architecture()) {
+      case BERT, ROBERTA, XLM_ROBERTA -> bert(c);
+      case DISTILBERT -> distilBert(c);
+    };
+  }
+
+  private static BertModuleTree distilBert(BertConfig c) {
+    int h = c.hiddenSize();
+    int i = c.intermediateSize();
+    Map<String, Module> m = new LinkedHashMap<>();
+    other(m, "embeddings");
+    embedding(m, "embeddings.word_embeddings");
+    embedding(m, "embeddings.position_embeddings");
+    other(m, "embeddings.LayerNorm");
+    other(m, "embeddings.dropout");
+    other(m, "transformer");
+    other(m, "transformer.layer");
+    for (int layer = 0; layer < c.numLayers(); layer++) {
+      String p = "transformer.layer." + layer;
+      other(m, p);
+      other(m, p + ".attention");
+      other(m, p + ".attention.dropout");
+      for (String proj : new String[] {"q_lin", "k_lin", "v_lin", "out_lin"}) {
+        linear(m, p + ".attention." + proj, h, h);
+      }
+      other(m, p + ".sa_layer_norm");
+      other(m, p + ".ffn");
+      other(m, p + ".ffn.dropout");
+      linear(m, p + ".ffn.lin1", h, i);
+      linear(m, p + ".ffn.lin2", i, h);
+      other(m, p + ".ffn.activation");
+      other(m, p + ".output_layer_norm");
+    }
+    return new BertModuleTree(m, h);
+  }
+
+  private static BertModuleTree bert(BertConfig c) {
     int h = c.hiddenSize();
     int i = c.intermediateSize();
     Map<String, Module> m = new LinkedHashMap<>();
@@ -109,7 +149,7 @@ final class BertModuleTree {
     if (module.kind() == Kind.LINEAR) {
       return module.out();
     }
-    return owner.endsWith("LayerNorm") ? hidden : 0;
+    return owner.endsWith("LayerNorm") || owner.endsWith("layer_norm") ? hidden : 0;
   }
 
   private static void linear(Map<String, Module> m, String name, int in, int out) {

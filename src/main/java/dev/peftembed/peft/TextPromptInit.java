@@ -59,12 +59,12 @@ public final class TextPromptInit {
           + "the adapter from the safetensors model it was exported from");
     }
     BertConfig config = model.bert();
-    if (numVirtualTokens >= config.maxPositions()) {
+    if (numVirtualTokens >= config.positionLimit()) {
       throw new IllegalArgumentException(numVirtualTokens + " virtual tokens leave no room for real tokens in the "
-          + "model's " + config.maxPositions() + " positions");
+          + "model's " + config.positionLimit() + " positions");
     }
     long[] textIds;
-    try (TextTokenizer tokenizer = TextTokenizer.load(model.tokenizerFile(), config.maxPositions(),
+    try (TextTokenizer tokenizer = TextTokenizer.load(model.tokenizerFile(), config.positionLimit(),
         model.doLowerCase())) {
       TokenizedText tokens = tokenizer.encode(List.of(initText)).get(0);
       textIds = tokens.ids();

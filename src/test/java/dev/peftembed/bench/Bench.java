@@ -66,6 +66,10 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--machine", paramLabel = "NAME", description = "Machine name in file names (default: host name).")
   String machine;
 
+  @Option(names = "--architectures", description = {"Instead of the systems: our encoder on base-size random-weight",
+      "BERT, XLM-RoBERTa and DistilBERT, on --texts (default 100) of the first --corpora kind, median of --reps."})
+  boolean architectures;
+
   /** Runs the benchmark; exits 0 when every selected system ran. */
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
@@ -73,6 +77,11 @@ public final class Bench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (architectures) {
+      new ArchitectureBench(BenchModel.resolveDefault(), Path.of("target", "bench-architectures"))
+          .run(CorpusKind.parse(corpora.get(0)), texts != null ? texts : 100, repetitions, seed, System.out);
+      return 0;
+    }
     MachineInfo info = MachineInfo.current();
     BenchSettings settings = settings(info);
     BenchRun.Outcome outcome = new BenchRun(settings).execute();

@@ -1,7 +1,7 @@
 package dev.peftembed.embed
 
 import dev.peftembed.model.{ModelFormatException, SafetensorsWriter}
-import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TestModels}
+import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TestModels, TinyEncoders}
 import java.nio.file.{Files, Path}
 import java.util.TreeMap
 import org.scalatest.funsuite.AnyFunSuite
@@ -38,10 +38,31 @@ class ConfigErrorsSuite extends AnyFunSuite with ScratchSpace {
     Files.writeString(f, edit(Files.readString(f)))
   }
 
-  test("a model type outside the BERT family") {
+  test("an unknown model type names config.json and lists every supported type") {
     val dir = ModelVariants.copyOf(model.dir)
-    config(dir, _.replaceAll("\"model_type\"\\s*:\\s*\"bert\"", "\"model_type\": \"roberta\""))
-    oneLine(planError(dir), "config.json", "model_type \"roberta\" is not supported")
+    config(dir, _.replaceAll("\"model_type\"\\s*:\\s*\"bert\"", "\"model_type\": \"gpt2\""))
+    oneLine(planError(dir), "config.json", "model_type \"gpt2\" is not supported",
+      "\"bert\", \"roberta\", \"xlm-roberta\", \"distilbert\"")
+  }
+
+  test("a BERT checkpoint whose config.json claims another architecture fails on the weights it lacks") {
+    val dir = ModelVariants.copyOf(model.dir)
+    config(dir, _.replaceAll("\"model_type\"\\s*:\\s*\"bert\"", "\"model_type\": \"distilbert\""))
+    oneLine(planError(dir), "config.json", "\"dim\"")
+  }
+
+  test("a DistilBERT config.json is told about in its own field names") {
+    val dir = ModelVariants.copyOf(TinyEncoders.distilBert.st)
+    config(dir, _.replaceAll("\"n_heads\"\\s*:\\s*4", "\"n_heads\": 5"))
+    oneLine(planError(dir), "config.json", "dim 32 is not a multiple of n_heads 5")
+  }
+
+  test("prefix tuning on DistilBERT, whose attention takes no past keys and values") {
+    val a = ModelVariants.copyOf(TinyEncoders.distilBert.adapter)
+    val f = a.resolve("adapter_config.json")
+    Files.writeString(f, Files.readString(f).replace("PROMPT_TUNING", "PREFIX_TUNING"))
+    oneLine(planError(TinyEncoders.distilBert.st, a), "adapter_config.json", "PREFIX_TUNING",
+      "model_type distilbert")
   }
 
   test("an unsupported module in modules.json") {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 import com.fasterxml.jackson.databind.node.{ArrayNode, JsonNodeFactory, ObjectNode}
 import dev.peftembed.embed.{EncoderOptions, EncoderPlan, SentenceEncoder}
 import dev.peftembed.peft.PromptAdapter
-import dev.peftembed.testkit.{BadFiles, ModelVariants, ScratchSpace, TestModels, TinyPromptBert}
+import dev.peftembed.testkit.{BadFiles, ModelVariants, ScratchSpace, TestModels, TinyEncoders, TinyPromptBert}
 import java.io.RandomAccessFile
 import java.nio.{ByteBuffer, ByteOrder}
 import java.nio.charset.StandardCharsets.UTF_8
@@ -85,7 +85,11 @@ class ModelFuzzSuite extends AnyFunSuite with ScratchSpace {
     Files.write(sharded.resolve("model.safetensors.index.json"),
       json.writeValueAsBytes(json.createObjectNode().set[JsonNode]("weight_map", weightMap)))
     val graph = variant(TinyPromptBert.promptGraph)
+    val xlmr = variant(TinyEncoders.xlmRoberta.st)
+    val distil = variant(TinyEncoders.distilBert.st)
     Seq(
+      Target("tiny xlm-roberta config.json", xlmr, "config.json", JsonConfig, () => encode(xlmr, null)),
+      Target("tiny distilbert config.json", distil, "config.json", JsonConfig, () => encode(distil, null)),
       Target("tiny TorchScript model.pt", graph, "model.pt", TorchScriptZip, () => encode(graph, null)),
       Target("tiny model.safetensors", tiny, "model.safetensors", Safetensors, tinyLoad),
       Target("tiny model.safetensors.index.json", sharded, "model.safetensors.index.json", JsonConfig,

@@ -324,8 +324,8 @@ class BertOnnxImporterSuite extends AnyFunSuite with ScratchSpace {
    * anonymous [in, out] MatMul inputs; the attention scale is a Mul by 1/sqrt(2); LayerNorm is a fused
    * LayerNormalization with epsilon 1e-5, and the activation is the tanh approximation of GELU.
    */
-  private def tinyBert(withScale: Boolean, extraInitializers: Seq[Array[Byte]] = Nil)
-      : (Array[Byte], Map[String, Array[Float]]) = {
+  private def tinyBert(withScale: Boolean, extraInitializers: Seq[Array[Byte]] = Nil,
+      extraNodes: Seq[Array[Byte]] = Nil): (Array[Byte], Map[String, Array[Float]]) = {
     val named = Seq(
       "embeddings.word_embeddings.weight" -> Seq(10L, 4L),
       "embeddings.position_embeddings.weight" -> Seq(6L, 4L),
@@ -356,7 +356,7 @@ class BertOnnxImporterSuite extends AnyFunSuite with ScratchSpace {
     else Nil) ++ Seq(
       node("/encoder/layer.0/attention/output/LayerNorm/LayerNormalization", "LayerNormalization",
         Seq("x", "encoder.layer.0.attention.output.LayerNorm.weight"), eps),
-      node("/encoder/layer.0/intermediate/intermediate_act_fn/Tanh", "Tanh", Seq("x")))
+      node("/encoder/layer.0/intermediate/intermediate_act_fn/Tanh", "Tanh", Seq("x"))) ++ extraNodes
     val initializers = namedTensors.map(_._1._1) ++ linearTensors.map(_._1) ++ Seq(positionIds, scale) ++
       extraInitializers
     val graph = nodes.flatMap(Pb.bytes(1, _)).toArray ++ initializers.flatMap(Pb.bytes(5, _)) ++ Pb.str(2, "tiny")
@@ -404,6 +404,12 @@ class BertOnnxImporterSuite extends AnyFunSuite with ScratchSpace {
     val dir = tmp.resolve("given-heads-st")
     BertOnnxImporter.importModel(onnx, miniLm.tokenizer, new ImportOptions("mean", true, 6, 2), dir)
     assert(readJson(dir.resolve("config.json")).get("num_attention_heads").asInt() == 2)
+  }
+
+  test("synthetic graph: a RoBERTa-style export, numbering positions with a CumSum over the ids, is refused") {
+    val cumsum = node("/embeddings/CumSum", "CumSum", Seq("/embeddings/Cast_output_0", "/embeddings/Constant_output_0"))
+    val e = assertRejected(writeModel("roberta.onnx", tinyBert(withScale = true, extraNodes = Seq(cumsum))._1))
+    assert(e.getMessage.contains("CumSum") && e.getMessage.contains("sentence-transformers directory"), e.getMessage)
   }
 
   test("synthetic graph: tensors with external data are rejected") {

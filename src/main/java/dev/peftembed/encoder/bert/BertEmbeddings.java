@@ -21,7 +21,7 @@ import dev.peftembed.model.BertConfig;
  * as the past: BERT then numbers the real tokens from P (modeling_bert.py, {@code BertEmbeddings.forward}:
  * {@code self.position_ids[:, past_key_values_length : seq_length + past_key_values_length]}).
  */
-final class BertEmbeddings {
+final class BertEmbeddings implements TokenEmbeddings {
   private final NDArray wordEmbeddings;
   private final NDArray positionEmbeddings;
   private final NDArray tokenTypeEmbeddings;
@@ -45,44 +45,58 @@ final class BertEmbeddings {
         LayerNormWeights.load(w.at("LayerNorm"), h, c.layerNormEps()));
   }
 
-  /**
-   * @param ids [B, N] int64 token ids
-   * @param typeIds [B, N] int64 token types, or {@code null} for type 0 everywhere
-   * @param prompt [M, H] virtual-token embeddings to place first, or {@code null}
-   * @param past positions already taken by a prefix: the first position id
-   * @return [B, M+N, H]
-   */
-  NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past) {
-    // Lookups into the weight tables would belong to the weights' manager, which lives as long as the model: every
-    // result here is placed in the batch's manager instead, so that closing the batch frees it.
-    NDManager batchScope = ids.getManager();
-    long batch = ids.getShape().get(0);
-    NDArray x = wordEmbeddings.get(batchScope, new NDIndex("{}", ids));
-    if (prompt != null) {
-      Shape promptShape = new Shape(batch, prompt.getShape().get(0), prompt.getShape().get(1));
-      try (NDArray expanded = prompt.broadcast(promptShape); NDArray words = x) {
-        expanded.attach(batchScope);
-        x = NDArrays.concat(new NDList(expanded, words), 1);
-      }
-    }
+  @Override
+  public NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past) {
+    NDArray x = words(wordEmbeddings, ids, prompt);
     long end = past + x.getShape().get(1);
-    if (end > maxPositions) {
-      throw new IllegalStateException(end + " positions exceed max_position_embeddings " + maxPositions);
-    }
+    requireFits(end, maxPositions);
     try (NDArray positions = positionEmbeddings.get(new NDIndex("{}:{}", past, end))) {
       x.addi(positions);
     }
+    addTokenTypes(x, tokenTypeEmbeddings, typeIds);
+    try (NDArray sum = x) {
+      return layerNorm.forward(sum);
+    }
+  }
+
+  /**
+   * Looks the ids up and places the prompt, if any, before them: PEFT's {@code cat(prompt, word_embeddings(ids))}.
+   * Lookups into the weight table would belong to the weights' manager, which lives as long as the model: the
+   * result is placed in the batch's manager instead, so that closing the batch frees it.
+   *
+   * @return [B, M+N, H] in {@code ids}' manager
+   */
+  static NDArray words(NDArray table, NDArray ids, NDArray prompt) {
+    NDManager batchScope = ids.getManager();
+    long batch = ids.getShape().get(0);
+    NDArray x = table.get(batchScope, new NDIndex("{}", ids));
+    if (prompt == null) {
+      return x;
+    }
+    Shape promptShape = new Shape(batch, prompt.getShape().get(0), prompt.getShape().get(1));
+    try (NDArray expanded = prompt.broadcast(promptShape); NDArray words = x) {
+      expanded.attach(batchScope);
+      return NDArrays.concat(new NDList(expanded, words), 1);
+    }
+  }
+
+  /** Adds each position's token-type row to {@code x}, type 0 everywhere when {@code typeIds} is {@code null}. */
+  static void addTokenTypes(NDArray x, NDArray table, NDArray typeIds) {
     if (typeIds != null) {
-      try (NDArray types = tokenTypeEmbeddings.get(batchScope, new NDIndex("{}", typeIds))) {
+      try (NDArray types = table.get(x.getManager(), new NDIndex("{}", typeIds))) {
         x.addi(types);
       }
     } else {
-      try (NDArray type0 = tokenTypeEmbeddings.get(0)) {
+      try (NDArray type0 = table.get(0)) {
         x.addi(type0);
       }
     }
-    try (NDArray sum = x) {
-      return layerNorm.forward(sum);
+  }
+
+  /** @throws IllegalStateException when position ids up to {@code end} (exclusive) would leave the table */
+  static void requireFits(long end, long tableRows) {
+    if (end > tableRows) {
+      throw new IllegalStateException(end + " positions exceed max_position_embeddings " + tableRows);
     }
   }
 }

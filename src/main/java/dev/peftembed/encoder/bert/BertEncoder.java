@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code encoder}: the stack of transformer layers. */
-final class BertEncoder {
+final class BertEncoder implements LayerStack {
   private final List<BertLayer> layers;
 
   private BertEncoder(List<BertLayer> layers) {
@@ -23,12 +23,9 @@ final class BertEncoder {
     return new BertEncoder(List.copyOf(layers));
   }
 
-  /**
-   * Consumes {@code x}: each layer's input is closed once the next output exists.
-   *
-   * @param prefix prefix tuning's keys and values, or {@code null}
-   */
-  NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix) {
+  /** Consumes {@code x}: each layer's input is closed once the next output exists. */
+  @Override
+  public NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix) {
     NDArray h = x;
     for (int i = 0; i < layers.size(); i++) {
       NDArray next = layers.get(i).forward(h, in.forLayer(prefix, i));

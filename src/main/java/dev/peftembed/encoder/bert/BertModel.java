@@ -15,8 +15,10 @@ import dev.peftembed.model.Checkpoint;
 import dev.peftembed.runtime.DjlRuntime;
 
 /**
- * A BERT-family encoder (BERT, MiniLM, BGE, E5, GTE) composed from libtorch operations through DJL: embeddings,
- * then the layer stack. It returns the last hidden state; pooling is not its business.
+ * A BERT-family encoder composed from libtorch operations through DJL: the embeddings of its architecture, then the
+ * layer stack. BERT (MiniLM, BGE, E5, GTE), RoBERTa and XLM-RoBERTa share BERT's layers and differ in how they number
+ * positions; DistilBERT runs the same layers under its own module names. It returns the last hidden state; pooling is
+ * not its business.
  *
  * <p>Weights live in one {@link NDManager} owned by this model. Forward passes allocate only from the caller's
  * manager, and read the weights concurrently, so one model serves every task thread of an executor.
@@ -25,11 +27,11 @@ public final class BertModel implements AutoCloseable {
   private final BertConfig config;
   private final NDManager manager;
   private final DataType dtype;
-  private final BertEmbeddings embeddings;
-  private final BertEncoder encoder;
+  private final TokenEmbeddings embeddings;
+  private final LayerStack encoder;
 
-  private BertModel(BertConfig config, NDManager manager, DataType dtype, BertEmbeddings embeddings,
-      BertEncoder encoder) {
+  private BertModel(BertConfig config, NDManager manager, DataType dtype, TokenEmbeddings embeddings,
+      LayerStack encoder) {
     this.config = config;
     this.manager = manager;
     this.dtype = dtype;
@@ -57,12 +59,29 @@ public final class BertModel implements AutoCloseable {
     NDManager manager = DjlRuntime.pytorch().newBaseManager(device);
     try {
       WeightLoader w = new WeightLoader(checkpoint, manager, dtype, overlay);
-      return new BertModel(config, manager, dtype, BertEmbeddings.load(w.at("embeddings"), config),
-          BertEncoder.load(w.at("encoder"), config, ScaledDotProductAttention.load((PtNDManager) manager)));
+      ScaledDotProductAttention kernel = ScaledDotProductAttention.load((PtNDManager) manager);
+      return new BertModel(config, manager, dtype, embeddings(w.at("embeddings"), config),
+          layers(w, config, kernel));
     } catch (RuntimeException e) {
       manager.close();
       throw e;
     }
+  }
+
+  /** The architecture dispatch, with {@link #layers}: each architecture's own module classes, by config.json. */
+  private static TokenEmbeddings embeddings(WeightLoader w, BertConfig config) {
+    return switch (config.architecture()) {
+      case BERT -> BertEmbeddings.load(w, config);
+      case ROBERTA, XLM_ROBERTA -> RobertaEmbeddings.load(w, config);
+      case DISTILBERT -> DistilBertEmbeddings.load(w, config);
+    };
+  }
+
+  private static LayerStack layers(WeightLoader w, BertConfig config, ScaledDotProductAttention kernel) {
+    return switch (config.architecture()) {
+      case BERT, ROBERTA, XLM_ROBERTA -> BertEncoder.load(w.at("encoder"), config, kernel);
+      case DISTILBERT -> DistilBertTransformer.load(w.at("transformer"), config, kernel);
+    };
   }
 
   /** @return the architecture */

@@ -31,10 +31,19 @@ final class BertSelfAttention {
   }
 
   static BertSelfAttention load(WeightLoader w, BertConfig c, ScaledDotProductAttention kernel) {
+    return fuse(w.at("query"), w.at("key"), w.at("value"), c, kernel);
+  }
+
+  /**
+   * Fuses three [H, H] projections, each read from its own module, into one; DistilBERT's {@code q_lin},
+   * {@code k_lin} and {@code v_lin} are BERT's query, key and value under other names.
+   */
+  static BertSelfAttention fuse(WeightLoader query, WeightLoader key, WeightLoader value, BertConfig c,
+      ScaledDotProductAttention kernel) {
     int h = c.hiddenSize();
     float scale = (float) (1.0 / Math.sqrt(c.headSize()));
-    Tensor qw = w.at("query").tensor("weight", h, h);
-    Tensor qb = w.at("query").tensor("bias", h);
+    Tensor qw = query.tensor("weight", h, h);
+    Tensor qb = query.tensor("bias", h);
     float[] weight = new float[3 * h * h];
     float[] bias = new float[3 * h];
     for (int i = 0; i < qw.data().length; i++) {
@@ -43,11 +52,11 @@ final class BertSelfAttention {
     for (int i = 0; i < h; i++) {
       bias[i] = qb.data()[i] * scale;
     }
-    System.arraycopy(w.at("key").tensor("weight", h, h).data(), 0, weight, h * h, h * h);
-    System.arraycopy(w.at("value").tensor("weight", h, h).data(), 0, weight, 2 * h * h, h * h);
-    System.arraycopy(w.at("key").tensor("bias", h).data(), 0, bias, h, h);
-    System.arraycopy(w.at("value").tensor("bias", h).data(), 0, bias, 2 * h, h);
-    LinearWeights fused = new LinearWeights(w.toDevice(weight, 3L * h, h), w.toDevice(bias, 3L * h));
+    System.arraycopy(key.tensor("weight", h, h).data(), 0, weight, h * h, h * h);
+    System.arraycopy(value.tensor("weight", h, h).data(), 0, weight, 2 * h * h, h * h);
+    System.arraycopy(key.tensor("bias", h).data(), 0, bias, h, h);
+    System.arraycopy(value.tensor("bias", h).data(), 0, bias, 2 * h, h);
+    LinearWeights fused = new LinearWeights(query.toDevice(weight, 3L * h, h), query.toDevice(bias, 3L * h));
     return new BertSelfAttention(fused, kernel, c.numHeads(), c.headSize());
   }
 
