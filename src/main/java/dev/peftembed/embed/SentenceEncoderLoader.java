@@ -8,6 +8,9 @@ import dev.peftembed.encoder.TorchScriptTokenEncoder;
 import dev.peftembed.encoder.WeightOverlay;
 import dev.peftembed.encoder.bert.BertModel;
 import dev.peftembed.encoder.bert.BertTokenEncoder;
+import dev.peftembed.encoder.mpnet.MPNetModel;
+import dev.peftembed.encoder.mpnet.MPNetTokenEncoder;
+import dev.peftembed.model.Architecture;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.OutputModule;
@@ -65,6 +68,11 @@ final class SentenceEncoderLoader {
     WeightOverlay overlay = lora ? LoraAdapter.load(plan.adapterDir(), plan.model().bert()).merged()
         : WeightOverlay.NONE;
     PromptAdapter adapter = lora ? null : loadAdapter(plan);
+    if (plan.model().bert().architecture() == Architecture.MPNET) {
+      MPNetModel mpnet = MPNetModel.load(Checkpoint.open(plan.model().path()), plan.model().bert(), device, dtype,
+          overlay);
+      return new MPNetTokenEncoder(mpnet, adapter == null ? null : adapter.promptEmbeddings());
+    }
     BertModel base = BertModel.load(Checkpoint.open(plan.model().path()), plan.model().bert(), device, dtype,
         overlay);
     try {

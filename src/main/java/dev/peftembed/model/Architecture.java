@@ -19,7 +19,12 @@ public enum Architecture {
   /** XLM-RoBERTa (multilingual-e5, paraphrase-multilingual, bge-m3): RoBERTa's layout under another name. */
   XLM_ROBERTA("xlm-roberta"),
   /** DistilBERT: BERT's computation under other weight names, no token types, positions 0..N−1. */
-  DISTILBERT("distilbert");
+  DISTILBERT("distilbert"),
+  /**
+   * MPNet (all-mpnet-base-v2): its own layers with a relative position bias, positions numbered from its fixed
+   * {@code padding_idx} 1 plus one, no token types.
+   */
+  MPNET("mpnet");
 
   private final String modelType;
 
@@ -37,12 +42,12 @@ public enum Architecture {
    *     {@code padding_idx + 1}
    */
   public boolean numbersPositionsAfterPadding() {
-    return this == ROBERTA || this == XLM_ROBERTA;
+    return this == ROBERTA || this == XLM_ROBERTA || this == MPNET;
   }
 
   /** @return whether the embeddings add a token-type row */
   public boolean hasTokenTypes() {
-    return this != DISTILBERT;
+    return this != DISTILBERT && this != MPNET;
   }
 
   /**

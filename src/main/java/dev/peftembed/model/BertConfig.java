@@ -35,6 +35,12 @@ public record BertConfig(
     Architecture architecture,
     int padTokenId) {
 
+  /** MPNet's {@code padding_idx} (modeling_mpnet.py, {@code MPNetEmbeddings.__init__}). */
+  public static final int MPNET_PADDING_IDX = 1;
+
+  /** Rows of MPNet's {@code encoder.relative_attention_bias}: the buckets its distances fall into. */
+  public static final int MPNET_RELATIVE_BUCKETS = 32;
+
   /** DistilBERT's LayerNorms have this epsilon built in (modeling_distilbert.py, {@code eps=1e-12}). */
   private static final double DISTILBERT_LAYER_NORM_EPS = 1e-12;
 
@@ -56,6 +62,7 @@ public record BertConfig(
     BertConfig c = switch (architecture) {
       case BERT, ROBERTA, XLM_ROBERTA -> readBert(n, file, architecture);
       case DISTILBERT -> readDistilBert(n, file);
+      case MPNET -> readMPNet(n, file);
     };
     c.validate(file);
     return c;
@@ -77,6 +84,40 @@ public record BertConfig(
         architecture,
         // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT's numbers nothing, so is not read
         architecture.numbersPositionsAfterPadding() ? JsonFiles.optInt(n, "pad_token_id", 1, file) : 0);
+  }
+
+  /**
+   * MPNet's field names are BERT's (configuration_mpnet.py), without token types. Its positions count from its
+   * {@code padding_idx}, fixed at 1 in the model code whatever pad_token_id says (modeling_mpnet.py,
+   * {@code MPNetEmbeddings.__init__}).
+   */
+  private static BertConfig readMPNet(JsonNode n, Path file) {
+    requireMPNetBuckets(n, file);
+    return new BertConfig(
+        JsonFiles.requireInt(n, "hidden_size", file),
+        JsonFiles.requireInt(n, "num_hidden_layers", file),
+        JsonFiles.requireInt(n, "num_attention_heads", file),
+        JsonFiles.requireInt(n, "intermediate_size", file),
+        JsonFiles.requireInt(n, "max_position_embeddings", file),
+        JsonFiles.requireInt(n, "vocab_size", file),
+        1,
+        JsonFiles.optDouble(n, "layer_norm_eps", 1e-12, file),
+        HiddenActivation.fromConfig(JsonFiles.optText(n, "hidden_act", "gelu", file), file),
+        JsonFiles.optText(n, "_name_or_path", null, file),
+        Architecture.MPNET,
+        MPNET_PADDING_IDX);
+  }
+
+  /**
+   * transformers' MPNetEncoder sizes its bias table by {@code relative_attention_num_buckets} but always buckets
+   * distances into 32 ({@code compute_position_bias}'s default), so only a 32-bucket table is read as it trained.
+   */
+  private static void requireMPNetBuckets(JsonNode n, Path file) {
+    int buckets = JsonFiles.optInt(n, "relative_attention_num_buckets", MPNET_RELATIVE_BUCKETS, file);
+    if (buckets != MPNET_RELATIVE_BUCKETS) {
+      throw new ModelFormatException(file, "relative_attention_num_buckets " + buckets + " is not supported "
+          + "(expected " + MPNET_RELATIVE_BUCKETS + ", the bucket count transformers' MPNet computes with)");
+    }
   }
 
   /** DistilBERT names its sizes dim, n_layers, n_heads and hidden_dim (configuration_distilbert.py). */

@@ -38,6 +38,28 @@ public final class BertWeightLayout {
     switch (c.architecture()) {
       case BERT, ROBERTA, XLM_ROBERTA -> bertLayers(c, visit);
       case DISTILBERT -> distilBertLayers(c, visit);
+      case MPNET -> mpnetLayers(c, visit);
+    }
+  }
+
+  /**
+   * modeling_mpnet.py: {@code MPNetEncoder}'s relative_attention_bias, then per {@code MPNetLayer}
+   * attention.attn.q/k/v/o, attention.LayerNorm and BERT's feed-forward names.
+   */
+  private static void mpnetLayers(BertConfig c, BiConsumer<String, long[]> visit) {
+    long h = c.hiddenSize();
+    long i = c.intermediateSize();
+    visit.accept("encoder.relative_attention_bias.weight",
+        new long[] {BertConfig.MPNET_RELATIVE_BUCKETS, c.numHeads()});
+    for (int layer = 0; layer < c.numLayers(); layer++) {
+      String p = "encoder.layer." + layer + ".";
+      for (String proj : new String[] {"q", "k", "v", "o"}) {
+        linear(visit, p + "attention.attn." + proj, h, h);
+      }
+      layerNorm(visit, p + "attention.LayerNorm", h);
+      linear(visit, p + "intermediate.dense", h, i);
+      linear(visit, p + "output.dense", i, h);
+      layerNorm(visit, p + "output.LayerNorm", h);
     }
   }
 

@@ -93,10 +93,12 @@ public record AdapterConfig(
    * base model's, or the keys would land in the wrong layers and heads.
    */
   private static void checkPrefixGeometry(JsonNode n, Path file, BertConfig base) {
-    if (base.architecture() == Architecture.DISTILBERT) {
-      // transformers' DistilBertModel.forward takes no past_key_values, so PEFT cannot run a prefix on it either
+    if (base.architecture() == Architecture.DISTILBERT || base.architecture() == Architecture.MPNET) {
+      // transformers' DistilBertModel.forward and MPNetModel.forward take no past_key_values, so PEFT cannot run a
+      // prefix on them either
       throw new ModelFormatException(file, "peft_type PREFIX_TUNING needs a model whose attention takes past keys "
-          + "and values; model_type distilbert has none (use PROMPT_TUNING, P_TUNING or LORA)");
+          + "and values; model_type " + base.architecture().modelType() + " has none (use PROMPT_TUNING, P_TUNING"
+          + (base.architecture() == Architecture.MPNET ? ")" : " or LORA)"));
     }
     int layers = JsonFiles.optInt(n, "num_layers", base.numLayers(), file);
     if (layers != base.numLayers()) {

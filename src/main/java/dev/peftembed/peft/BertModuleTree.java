@@ -51,6 +51,8 @@ final class BertModuleTree {
     return switch (c.architecture()) {
       case BERT, ROBERTA, XLM_ROBERTA -> bert(c);
       case DISTILBERT -> distilBert(c);
+      // LoraAdapter refuses MPNet before asking for its tree.
+      case MPNET -> throw new IllegalArgumentException("no LoRA module tree for model_type mpnet");
     };
   }
 

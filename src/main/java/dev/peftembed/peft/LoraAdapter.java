@@ -1,6 +1,7 @@
 package dev.peftembed.peft;
 
 import dev.peftembed.encoder.WeightOverlay;
+import dev.peftembed.model.Architecture;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DType;
@@ -159,6 +160,10 @@ public final class LoraAdapter {
     Path weights = adapterDir.resolve(WEIGHTS);
     if (!Files.isRegularFile(weights)) {
       throw new ModelFormatException(adapterDir, Checkpoint.noSafetensorsMessage(adapterDir, "adapter"));
+    }
+    if (base.architecture() == Architecture.MPNET) {
+      throw new ModelFormatException(adapterDir.resolve(CONFIG), "peft_type LORA is not supported on model_type "
+          + "mpnet yet (PROMPT_TUNING and P_TUNING are)");
     }
     SafetensorsFile file = SafetensorsFile.open(weights);
     BertModuleTree tree = BertModuleTree.of(base);

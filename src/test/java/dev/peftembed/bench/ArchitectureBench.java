@@ -18,11 +18,11 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * {@code scripts/bench --architectures}: our encoder's throughput on BERT, XLM-RoBERTa and DistilBERT at base size
- * (hidden 768, 12 layers, 12 heads, intermediate 3072; DistilBERT also at its real 6 layers), with seeded random
+ * {@code scripts/bench --architectures}: our encoder's throughput on BERT, XLM-RoBERTa, DistilBERT and MPNet at base
+ * size (hidden 768, 12 layers, 12 heads, intermediate 3072; DistilBERT also at its real 6 layers), with seeded random
  * weights since real ones cannot be fetched here. Every model reads the default model's WordPiece tokenizer, so the
- * texts are the same tokens for all and only the network differs: what RoBERTa's positions and DistilBERT's module
- * layout cost over BERT.
+ * texts are the same tokens for all and only the network differs: what RoBERTa's positions, DistilBERT's module
+ * layout and MPNet's relative attention bias cost over BERT.
  */
 final class ArchitectureBench {
   private static final int HIDDEN = 768;
@@ -46,7 +46,7 @@ final class ArchitectureBench {
   private record Model(String name, int layers) {}
 
   private static final List<Model> MODELS = List.of(new Model("bert", LAYERS), new Model("xlm-roberta", LAYERS),
-      new Model("distilbert", LAYERS), new Model("distilbert", 6));
+      new Model("distilbert", LAYERS), new Model("distilbert", 6), new Model("mpnet", LAYERS));
 
   /**
    * Builds every model, then times them in interleaved rounds, each round starting at the next model, so that load
@@ -127,7 +127,8 @@ final class ArchitectureBench {
       config.put("dim", HIDDEN).put("n_layers", layers).put("n_heads", HEADS).put("hidden_dim", INTERMEDIATE)
           .put("max_position_embeddings", 512);
     } else {
-      boolean roberta = modelType.equals("xlm-roberta");
+      // MPNet's table, like RoBERTa's, has two rows before the first token's; it has no token types at all
+      boolean roberta = modelType.equals("xlm-roberta") || modelType.equals("mpnet");
       config.put("hidden_size", HIDDEN).put("num_hidden_layers", layers).put("num_attention_heads", HEADS)
           .put("intermediate_size", INTERMEDIATE).put("max_position_embeddings", roberta ? 514 : 512)
           .put("type_vocab_size", roberta ? 1 : 2).put("pad_token_id", roberta ? 1 : 0);

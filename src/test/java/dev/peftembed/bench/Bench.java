@@ -67,7 +67,8 @@ public final class Bench implements Callable<Integer> {
   String machine;
 
   @Option(names = "--architectures", description = {"Instead of the systems: our encoder on base-size random-weight",
-      "BERT, XLM-RoBERTa and DistilBERT, on --texts (default 100) of the first --corpora kind, median of --reps."})
+      "BERT, XLM-RoBERTa, DistilBERT and MPNet, on --texts (default 100) of the first --corpora kind, median of",
+      "--reps."})
   boolean architectures;
 
   /** Runs the benchmark; exits 0 when every selected system ran. */

@@ -1,7 +1,7 @@
 package dev.peftembed.model
 
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TinyEncoders, TinyPromptBert}
+import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TinyEncoders, TinyMPNet, TinyPromptBert}
 import java.util.TreeMap
 import org.scalatest.funsuite.AnyFunSuite
 import scala.jdk.CollectionConverters._
@@ -26,18 +26,18 @@ class BertWeightLayoutSuite extends AnyFunSuite with ScratchSpace {
     assert(encode(dir).sameElements(encode(source)))
   }
 
-  for (f <- TinyEncoders.all) {
-    test(s"${f.name}: the layout names exactly the tensors of a Hugging Face checkpoint, and a missing one fails") {
-      val config = BertConfig.read(f.st.resolve("config.json"))
+  for ((name, st) <- TinyEncoders.all.map(e => (e.name, e.st)) :+ ("mpnet", TinyMPNet.st)) {
+    test(s"$name: the layout names exactly the tensors of a Hugging Face checkpoint, and a missing one fails") {
+      val config = BertConfig.read(st.resolve("config.json"))
       val names = new java.util.TreeSet[String]()
       BertWeightLayout.forEach(config, (name, _) => names.add(name))
-      assert(names == new java.util.TreeSet(SafetensorsFile.open(f.st.resolve("model.safetensors")).names()))
-      val full = Checkpoint.open(f.st)
+      assert(names == new java.util.TreeSet(SafetensorsFile.open(st.resolve("model.safetensors")).names()))
+      val full = Checkpoint.open(st)
       val dropped = names.asScala.find(_.contains("layer.1.")).get
       val only = new TreeMap[String, SafetensorsWriter.Entry]()
       BertWeightLayout.forEach(config, (name, shape) => if (name != dropped)
         only.put(name, new SafetensorsWriter.Entry(shape, full.read(name, shape: _*).data())))
-      val dir = ModelVariants.copyOf(f.st)
+      val dir = ModelVariants.copyOf(st)
       SafetensorsWriter.write(dir.resolve("model.safetensors"), only)
       val e = intercept[ModelFormatException](BertWeightLayout.check(Checkpoint.open(dir), config))
       assert(e.getMessage.contains(dropped) && !e.getMessage.contains("\n"), e.getMessage)

@@ -7,8 +7,11 @@ import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.BertConfig;
 import dev.peftembed.model.HiddenActivation;
 
-/** {@code intermediate}: the feed-forward expansion and its activation. */
-final class BertIntermediate {
+/**
+ * {@code intermediate}: the feed-forward expansion and its activation. Other architectures whose feed-forward block
+ * is BERT's (MPNet's {@code MPNetIntermediate} is a copy of it) use this class as it is.
+ */
+public final class BertIntermediate {
   private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
 
   private final LinearWeights dense;
@@ -19,13 +22,14 @@ final class BertIntermediate {
     this.activation = activation;
   }
 
-  static BertIntermediate load(WeightLoader w, BertConfig c) {
+  /** Reads {@code dense} from the loader's current prefix. */
+  public static BertIntermediate load(WeightLoader w, BertConfig c) {
     return new BertIntermediate(LinearWeights.load(w.at("dense"), c.hiddenSize(), c.intermediateSize()),
         c.activation());
   }
 
   /** @return act(x·Wᵀ + b), [B·L, intermediate] */
-  NDArray forward(NDArray x) {
+  public NDArray forward(NDArray x) {
     try (NDArray projected = dense.forward(x)) {
       return activate(projected, activation);
     }

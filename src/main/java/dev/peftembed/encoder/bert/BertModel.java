@@ -74,6 +74,7 @@ public final class BertModel implements AutoCloseable {
       case BERT -> BertEmbeddings.load(w, config);
       case ROBERTA, XLM_ROBERTA -> RobertaEmbeddings.load(w, config);
       case DISTILBERT -> DistilBertEmbeddings.load(w, config);
+      case MPNET -> throw notBert(config);
     };
   }
 
@@ -81,7 +82,14 @@ public final class BertModel implements AutoCloseable {
     return switch (config.architecture()) {
       case BERT, ROBERTA, XLM_ROBERTA -> BertEncoder.load(w.at("encoder"), config, kernel);
       case DISTILBERT -> DistilBertTransformer.load(w.at("transformer"), config, kernel);
+      case MPNET -> throw notBert(config);
     };
+  }
+
+  /** MPNet's layers are not BERT's: its checkpoints load as {@code encoder.mpnet.MPNetModel}. */
+  private static IllegalArgumentException notBert(BertConfig config) {
+    return new IllegalArgumentException("model_type " + config.architecture().modelType() + " does not run as a "
+        + "BERT-family model");
   }
 
   /** @return the architecture */

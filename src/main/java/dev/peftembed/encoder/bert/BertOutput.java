@@ -6,8 +6,11 @@ import dev.peftembed.encoder.LinearWeights;
 import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.BertConfig;
 
-/** {@code output}: the feed-forward contraction, residual add, LayerNorm. */
-final class BertOutput {
+/**
+ * {@code output}: the feed-forward contraction, residual add, LayerNorm. Other architectures whose feed-forward block
+ * is BERT's (MPNet's {@code MPNetOutput} is a copy of it) use this class as it is.
+ */
+public final class BertOutput {
   private final LinearWeights dense;
   private final LayerNormWeights layerNorm;
 
@@ -16,13 +19,14 @@ final class BertOutput {
     this.layerNorm = layerNorm;
   }
 
-  static BertOutput load(WeightLoader w, BertConfig c) {
+  /** Reads {@code dense} and {@code LayerNorm} from the loader's current prefix. */
+  public static BertOutput load(WeightLoader w, BertConfig c) {
     return new BertOutput(LinearWeights.load(w.at("dense"), c.intermediateSize(), c.hiddenSize()),
         LayerNormWeights.load(w.at("LayerNorm"), c.hiddenSize(), c.layerNormEps()));
   }
 
   /** @return LayerNorm(intermediate·Wᵀ + b + residual), [B·L, H] */
-  NDArray forward(NDArray intermediate, NDArray residual) {
+  public NDArray forward(NDArray intermediate, NDArray residual) {
     try (NDArray projected = dense.forward(intermediate)) {
       projected.addi(residual);
       return layerNorm.forward(projected);
