@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * @param maxRealTokens the real-token limit: min(max_seq_length, max_position_embeddings − M, option), where a
  *     TorchScript directory subtracts M only when it declares M and caps by positions only when config.json says
  * @param prompt the text prompt prepended to every text, or {@code null}
- * @param dimension the width of the vectors produced; 0 when only running the model tells (a TorchScript directory
+ * @param dimension the width of the vectors produced; {@code null} when only running the model tells (a TorchScript directory
  *     with neither modules.json nor config.json), then {@link SentenceEncoder#dimension()} knows it once loaded
  */
 public record EncoderPlan(
@@ -32,7 +32,7 @@ public record EncoderPlan(
     EncoderOptions options,
     int maxRealTokens,
     String prompt,
-    int dimension) {
+    Integer dimension) {
 
   /**
    * Reads and cross-checks the configs of a model and an optional adapter, and the safetensors headers against
@@ -62,8 +62,8 @@ public record EncoderPlan(
     } else if (prompt == null && model.defaultPromptName() != null) {
       prompt = model.prompts().get(model.defaultPromptName());
     }
-    int dim = model.outputDimension();
-    if (options.truncateDim() != null && dim > 0) {
+    Integer dim = model.outputDimension();
+    if (options.truncateDim() != null && dim != null) {
       if (options.truncateDim() > dim) {
         throw new IllegalArgumentException("truncate dim " + options.truncateDim() + " exceeds the model's "
             + dim + " dimensions");
@@ -107,8 +107,9 @@ public record EncoderPlan(
   /** min(max_seq_length, positions the table numbers − M, option): M virtual tokens must fit the table too. */
   private static int realTokenLimit(ModelDirectory model, EncoderOptions options, int virtualTokens) {
     int limit = model.maxSeqLength();
-    int positions = model.isTorchScript() ? model.torchScript().maxPositions() : model.bert().positionLimit();
-    if (positions > 0) {
+    Integer positions = model.isTorchScript() ? model.torchScript().maxPositions()
+        : Integer.valueOf(model.bert().positionLimit());
+    if (positions != null) {
       limit = Math.min(limit, positions - virtualTokens);
     }
     if (options.maxSeqLength() != null) {

@@ -25,10 +25,10 @@ final class GraphCheck {
    * Runs a graph once on the shortest text ([CLS] [SEP]): this checks its inputs and output, learns the token width
    * where no config states it, and shows M to the aligner as any batch does.
    *
-   * @param expectedWidth the token width the configs state, or 0
+   * @param expectedWidth the token width the configs state, or {@code null}
    * @return the token width
    */
-  static int tokenWidth(TokenEncoder model, ModelDirectory dir, MaskAligner aligner, int expectedWidth) {
+  static int tokenWidth(TokenEncoder model, ModelDirectory dir, MaskAligner aligner, Integer expectedWidth) {
     TokenizedText shortest;
     try (TextTokenizer tokenizer = TextTokenizer.load(dir.tokenizerFile(), 2, dir.doLowerCase())) {
       shortest = tokenizer.encode(List.of("")).get(0);
@@ -59,8 +59,8 @@ final class GraphCheck {
   }
 
   /** @return the width, if it is the one the configs state (or they state none) */
-  static int checkWidth(long width, int expectedWidth, Path dir) {
-    if (expectedWidth > 0 && width != expectedWidth) {
+  static int checkWidth(long width, Integer expectedWidth, Path dir) {
+    if (expectedWidth != null && width != expectedWidth) {
       throw new ModelFormatException(dir, "the model returns token embeddings " + width + " wide, but its configs "
           + "say " + expectedWidth + " (word_embedding_dimension in 1_Pooling/config.json, hidden_size in "
           + "config.json)");

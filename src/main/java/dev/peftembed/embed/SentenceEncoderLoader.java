@@ -114,11 +114,11 @@ final class SentenceEncoderLoader {
       MaskAligner aligner = plan.declaresVirtualTokens()
           ? new MaskAligner(plan.virtualTokens(), policy, plan.virtualTokenSource())
           : MaskAligner.detecting(policy, plan.virtualTokenSource());
-      int tokenWidth = plan.model().pooling().dimension();
-      int dimension = plan.dimension();
+      Integer tokenWidth = plan.model().pooling().dimension();
+      Integer dimension = plan.dimension();
       if (plan.model().isTorchScript()) {
         tokenWidth = GraphCheck.tokenWidth(model, plan.model(), aligner, tokenWidth);
-        if (dimension == 0) {
+        if (dimension == null) {
           dimension = GraphCheck.meanPoolingDimension(tokenWidth, plan.options().truncateDim());
         }
       }

@@ -93,12 +93,12 @@ public record ModelDirectory(
   /**
    * Reads the sentence-transformers configs both kinds of directory share.
    *
-   * @param hiddenSize the token-embedding width, or 0 when only running the graph tells
-   * @param maxPositions how many tokens the position table numbers, or 0 when unknown
+   * @param hiddenSize the token-embedding width, or {@code null} when only running the graph tells
+   * @param maxPositions how many tokens the position table numbers, or {@code null} when unknown
    * @param defaultMaxSeq the real-token limit when sentence_bert_config.json states none
    */
   private static ModelDirectory readConfigs(Path dir, BertConfig bert, TorchScriptConfig graph, Path tokenizer,
-      int hiddenSize, int maxPositions, IntSupplier defaultMaxSeq) {
+      Integer hiddenSize, Integer maxPositions, IntSupplier defaultMaxSeq) {
     PoolingConfig pooling;
     List<OutputModule> outputs = new ArrayList<>();
     Path modulesFile = dir.resolve("modules.json");
@@ -109,7 +109,7 @@ public record ModelDirectory(
           + "sentence-transformers does", dir);
       pooling = PoolingConfig.meanOf(hiddenSize);
     }
-    if (hiddenSize > 0 && pooling.dimension() != hiddenSize) {
+    if (hiddenSize != null && !hiddenSize.equals(pooling.dimension())) {
       throw new ModelFormatException(dir.resolve("1_Pooling/config.json"), "word_embedding_dimension "
           + pooling.dimension() + " disagrees with hidden_size " + hiddenSize + " in config.json");
     }
@@ -128,7 +128,7 @@ public record ModelDirectory(
     } else {
       maxSeq = defaultMaxSeq.getAsInt();
     }
-    if (maxPositions > 0) {
+    if (maxPositions != null) {
       maxSeq = Math.min(maxSeq, maxPositions);
     }
 
@@ -187,11 +187,11 @@ public record ModelDirectory(
     return pooling;
   }
 
-  private static void checkOutputWidths(int width, List<OutputModule> outputs) {
-    int w = width;
+  private static void checkOutputWidths(Integer width, List<OutputModule> outputs) {
+    Integer w = width;
     for (OutputModule m : outputs) {
       if (m instanceof DenseConfig d) {
-        if (d.inFeatures() != w) {
+        if (w != null && d.inFeatures() != w) {
           throw new ModelFormatException(d.directory().resolve("config.json"), "in_features " + d.inFeatures()
               + " disagrees with the width " + w + " of the module before it");
         }
@@ -231,9 +231,12 @@ public record ModelDirectory(
     return Collections.unmodifiableMap(prompts);
   }
 
-  /** @return the width of the vectors this model produces before any truncation */
-  public int outputDimension() {
-    int w = pooling.outputDimension();
+  /**
+   * @return the width of the vectors this model produces before any truncation, or {@code null} when only running
+   *     the graph tells
+   */
+  public Integer outputDimension() {
+    Integer w = pooling.outputDimension();
     for (OutputModule m : outputModules) {
       if (m instanceof DenseConfig d) {
         w = d.outFeatures();

@@ -9,14 +9,15 @@ import java.util.List;
 /**
  * The {@code Pooling} module of a sentence-transformers model.
  *
- * @param dimension {@code word_embedding_dimension}: the token vector width pooling expects
+ * @param dimension {@code word_embedding_dimension}: the token vector width pooling expects, or {@code null} when
+ *     only running the graph tells (a TorchScript directory with neither modules.json nor config.json)
  * @param modes the enabled modes, in concatenation order
  * @param includePrompt whether the tokens of a text prompt take part in pooling
  */
-public record PoolingConfig(int dimension, List<PoolingMode> modes, boolean includePrompt) {
+public record PoolingConfig(Integer dimension, List<PoolingMode> modes, boolean includePrompt) {
 
   /** Mean pooling over everything: the fallback for a plain Hugging Face directory. */
-  public static PoolingConfig meanOf(int dimension) {
+  public static PoolingConfig meanOf(Integer dimension) {
     return new PoolingConfig(dimension, List.of(PoolingMode.MEAN), true);
   }
 
@@ -59,8 +60,8 @@ public record PoolingConfig(int dimension, List<PoolingMode> modes, boolean incl
     };
   }
 
-  /** @return the width of the pooled vector: one block of {@code dimension} per mode */
-  public int outputDimension() {
-    return dimension * modes.size();
+  /** @return the width of the pooled vector: one block of {@code dimension} per mode; {@code null} as dimension */
+  public Integer outputDimension() {
+    return dimension == null ? null : dimension * modes.size();
   }
 }

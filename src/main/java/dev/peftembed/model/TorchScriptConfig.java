@@ -37,8 +37,8 @@ import java.util.stream.Collectors;
  * @param declaredVirtualTokens the extra leading positions {@code adapter_config.json} declares, or {@code null}
  *     when there is none and they are detected from the first batch
  * @param declarationFile the {@code adapter_config.json} that declares them, or {@code null}
- * @param hiddenSize {@code hidden_size} from {@code config.json}, or 0 when unknown
- * @param maxPositions {@code max_position_embeddings} from {@code config.json}, or 0 when unknown
+ * @param hiddenSize {@code hidden_size} from {@code config.json}, or {@code null} when unknown
+ * @param maxPositions {@code max_position_embeddings} from {@code config.json}, or {@code null} when unknown
  */
 public record TorchScriptConfig(
     Path modelFile,
@@ -47,8 +47,8 @@ public record TorchScriptConfig(
     String output,
     Integer declaredVirtualTokens,
     Path declarationFile,
-    int hiddenSize,
-    int maxPositions) {
+    Integer hiddenSize,
+    Integer maxPositions) {
 
   /** The graph's file name, as DJL's model zoo names it. */
   public static final String MODEL_FILE = "model.pt";
@@ -95,14 +95,13 @@ public record TorchScriptConfig(
             + "(0, 1, ...) or a dict key, found \"" + output + "\"");
       }
     }
-    int hidden = 0;
-    int positions = 0;
+    Integer hidden = null;
+    Integer positions = null;
     Path config = dir.resolve("config.json");
     if (Files.isRegularFile(config)) {
       JsonNode n = JsonFiles.read(config);
-      hidden = nonNegative(JsonFiles.optInt(n, "hidden_size", 0, config), "hidden_size", config);
-      positions = nonNegative(JsonFiles.optInt(n, "max_position_embeddings", 0, config), "max_position_embeddings",
-          config);
+      hidden = positiveIfPresent(n, "hidden_size", config);
+      positions = positiveIfPresent(n, "max_position_embeddings", config);
     }
     Path adapterConfig = dir.resolve("adapter_config.json");
     Integer declared = Files.isRegularFile(adapterConfig)
@@ -116,7 +115,7 @@ public record TorchScriptConfig(
    * (virtual tokens are inputs), none for prefix tuning (its virtual tokens are attention keys, and the output stays
    * as long as the mask).
    */
-  private static int declaredVirtualTokens(Path file, int hiddenSize, int maxPositions) {
+  private static int declaredVirtualTokens(Path file, Integer hiddenSize, Integer maxPositions) {
     JsonNode n = JsonFiles.read(file);
     String type = JsonFiles.optText(n, "peft_type", null, file);
     if (type == null) {
@@ -134,14 +133,16 @@ public record TorchScriptConfig(
       throw new ModelFormatException(file, "num_virtual_tokens must be between 1 and "
           + MaskAligner.MAX_VIRTUAL_TOKENS + ", found " + m);
     }
-    int tokenDim = JsonFiles.optInt(n, "token_dim", hiddenSize, file);
-    if (hiddenSize > 0 && tokenDim != hiddenSize) {
-      throw new ModelFormatException(file, "token_dim " + tokenDim + " disagrees with hidden_size " + hiddenSize
-          + " in config.json");
+    if (hiddenSize != null) {
+      int tokenDim = JsonFiles.optInt(n, "token_dim", hiddenSize, file);
+      if (tokenDim != hiddenSize) {
+        throw new ModelFormatException(file, "token_dim " + tokenDim + " disagrees with hidden_size " + hiddenSize
+            + " in config.json");
+      }
     }
     return switch (type) {
       case "PROMPT_TUNING", "P_TUNING" -> {
-        if (maxPositions > 0 && m >= maxPositions) {
+        if (maxPositions != null && m >= maxPositions) {
           throw new ModelFormatException(file, "num_virtual_tokens " + m + " leaves no room for real tokens in the "
               + "model's " + maxPositions + " positions");
         }
@@ -175,11 +176,13 @@ public record TorchScriptConfig(
     };
   }
 
-  private static int nonNegative(int value, String field, Path file) {
-    if (value < 0) {
+  /** @return the field's value, or {@code null} when config.json leaves it out */
+  private static Integer positiveIfPresent(JsonNode n, String field, Path file) {
+    int value = JsonFiles.optInt(n, field, 0, file);
+    if (value < 0 || (value == 0 && n.hasNonNull(field))) {
       throw new ModelFormatException(file, "field \"" + field + "\" must be positive, found " + value);
     }
-    return value;
+    return value == 0 ? null : value;
   }
 
   /** @return how many inputs {@code forward} takes: 2 (ids, mask) or 3 (with token types) */

@@ -238,7 +238,7 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     ResolvedStage r = resolve(dataset);
     LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
         getOutputCol(), r.plan().model().path(), r.adapter() == null ? "" : " + adapter " + r.plan().adapterDir(),
-        r.plan().dimension() > 0 ? r.plan().dimension() : "(the graph's)", r.plan().maxRealTokens(),
+        r.plan().dimension() != null ? r.plan().dimension() : "(the graph's)", r.plan().maxRealTokens(),
         r.options().device());
     PartitionEmbedder embed = new PartitionEmbedder(r.model(), r.adapter(), r.options(), r.layout(), WINDOW_ROWS,
         loadCounter(dataset.sparkSession().sparkContext()));
