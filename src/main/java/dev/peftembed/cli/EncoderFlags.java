@@ -1,8 +1,13 @@
 package dev.peftembed.cli;
 
 import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.embed.NamedAdapters;
 import dev.peftembed.onnx.DefaultModel;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -12,9 +17,10 @@ final class EncoderFlags {
       description = "sentence-transformers model directory (default: all-MiniLM-L6-v2, imported on first use)")
   Path model;
 
-  @Option(names = "--adapter", paramLabel = "DIR",
-      description = "PEFT adapter directory: prompt tuning, P-tuning, prefix tuning or LoRA")
-  Path adapter;
+  @Option(names = "--adapter", paramLabel = "[NAME=]DIR",
+      description = "PEFT adapter directory: prompt tuning, P-tuning, prefix tuning or LoRA; DIR alone applies to "
+          + "every row, repeated NAME=DIR declare adapters that each row picks by name (none: the base model)")
+  List<String> adapters = new ArrayList<>();
 
   @Mixin
   EncodingFlags encoding = new EncodingFlags();
@@ -22,6 +28,41 @@ final class EncoderFlags {
   /** @return the model directory, importing the default model on first use */
   Path modelDir() {
     return model != null ? model : DefaultModel.resolve();
+  }
+
+  /**
+   * @return the adapter applied to every row, or {@code null} when there is none or the adapters are named
+   * @throws IllegalArgumentException for a bare DIR beside others
+   */
+  Path singleAdapter() {
+    return singleAdapter(adapters);
+  }
+
+  /**
+   * @return the named adapters' directories by name; empty for none or a bare DIR
+   * @throws IllegalArgumentException for a spec that is not NAME=DIR among named ones, or a repeated name
+   */
+  Map<String, Path> namedAdapters() {
+    if (singleAdapter() != null) {
+      return Map.of();
+    }
+    Map<String, Path> out = new LinkedHashMap<>();
+    NamedAdapters.parse(adapters).forEach((name, dir) -> out.put(name, Path.of(dir)));
+    return out;
+  }
+
+  /** @see #singleAdapter() */
+  static Path singleAdapter(List<String> specs) {
+    if (specs.size() == 1 && !NamedAdapters.isNamed(specs.get(0))) {
+      return Path.of(specs.get(0));
+    }
+    for (String spec : specs) {
+      if (!NamedAdapters.isNamed(spec)) {
+        throw new IllegalArgumentException("--adapter " + spec + ": a DIR without NAME= applies to every row, so it "
+            + "must be the only --adapter; name each adapter (NAME=DIR) to let rows pick one");
+      }
+    }
+    return null;
   }
 
   EncoderOptions options() {

@@ -50,9 +50,10 @@ final class BertEmbeddings {
    * @param typeIds [B, N] int64 token types, or {@code null} for type 0 everywhere
    * @param prompt [M, H] virtual-token embeddings to place first, or {@code null}
    * @param past positions already taken by a prefix: the first position id
+   * @param normShift an unmerged adapter's shift of the LayerNorm bias, or {@code null}
    * @return [B, M+N, H]
    */
-  NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past) {
+  NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past, NDArray normShift) {
     // Lookups into the weight tables would belong to the weights' manager, which lives as long as the model: every
     // result here is placed in the batch's manager instead, so that closing the batch frees it.
     NDManager batchScope = ids.getManager();
@@ -82,7 +83,7 @@ final class BertEmbeddings {
       }
     }
     try (NDArray sum = x) {
-      return layerNorm.forward(sum);
+      return LowRankTerm.shifted(layerNorm.forward(sum), normShift);
     }
   }
 }

@@ -27,11 +27,13 @@ final class BertEncoder {
    * Consumes {@code x}: each layer's input is closed once the next output exists.
    *
    * @param prefix prefix tuning's keys and values, or {@code null}
+   * @param lora an unmerged LoRA adapter's terms, or {@code null}
    */
-  NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix) {
+  NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix, LowRankTerms lora) {
     NDArray h = x;
     for (int i = 0; i < layers.size(); i++) {
-      NDArray next = layers.get(i).forward(h, in.forLayer(prefix, i));
+      LayerTerms terms = lora == null ? LayerTerms.NONE : lora.layer(i);
+      NDArray next = layers.get(i).forward(h, in.forLayer(prefix, i), terms);
       h.close();
       h = next;
     }

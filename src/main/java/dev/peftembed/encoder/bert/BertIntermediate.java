@@ -24,9 +24,10 @@ final class BertIntermediate {
         c.activation());
   }
 
-  /** @return act(x·Wᵀ + b), [B·L, intermediate] */
-  NDArray forward(NDArray x) {
+  /** @return act(x·Wᵀ + b), [B·L, intermediate], with an unmerged adapter's term where not null */
+  NDArray forward(NDArray x, LowRankTerm term) {
     try (NDArray projected = dense.forward(x)) {
+      LowRankTerm.addTo(term, projected, x);
       return activate(projected, activation);
     }
   }

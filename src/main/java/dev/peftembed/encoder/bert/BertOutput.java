@@ -21,11 +21,12 @@ final class BertOutput {
         LayerNormWeights.load(w.at("LayerNorm"), c.hiddenSize(), c.layerNormEps()));
   }
 
-  /** @return LayerNorm(intermediate·Wᵀ + b + residual), [B·L, H] */
-  NDArray forward(NDArray intermediate, NDArray residual) {
+  /** @return LayerNorm(intermediate·Wᵀ + b + residual), [B·L, H], with an unmerged adapter's term and LayerNorm shift where not null */
+  NDArray forward(NDArray intermediate, NDArray residual, LowRankTerm term, NDArray normShift) {
     try (NDArray projected = dense.forward(intermediate)) {
+      LowRankTerm.addTo(term, projected, intermediate);
       projected.addi(residual);
-      return layerNorm.forward(projected);
+      return LowRankTerm.shifted(layerNorm.forward(projected), normShift);
     }
   }
 }
