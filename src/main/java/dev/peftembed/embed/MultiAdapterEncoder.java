@@ -93,8 +93,8 @@ public final class MultiAdapterEncoder implements AutoCloseable {
 
   /**
    * Encodes texts, each with the adapter its row names. The result has one entry per text, in input order, as
-   * {@link SentenceEncoder#encode} gives; a row naming an undeclared adapter gets an {@link Embedding#failed} entry
-   * whose error names it.
+   * {@link SentenceEncoder#encode} gives; a row with a text that names an undeclared adapter gets an
+   * {@link Embedding#failed} entry whose error names it.
    *
    * @param adapterNames one per text: an adapter's name, or {@code null} for the base model
    */
@@ -107,6 +107,11 @@ public final class MultiAdapterEncoder implements AutoCloseable {
     for (int i = 0; i < texts.size(); i++) {
       String name = adapterNames.get(i);
       SentenceEncoder encoder = name == null ? baseEncoder : adapters.get(name);
+      if (texts.get(i) == null) {
+        // A null text has a null embedding whatever its adapter, as with one adapter: it is a null text, not a
+        // bad adapter name.
+        continue;
+      }
       if (encoder == null) {
         out[i] = Embedding.failed(NamedAdapters.unknown(name, adapters.keySet()));
       } else {

@@ -2,6 +2,7 @@ package dev.peftembed.spark;
 
 import dev.peftembed.embed.DeviceChoice;
 import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.embed.NamedAdapters;
 import dev.peftembed.embed.Normalization;
 import dev.peftembed.embed.Precision;
 import dev.peftembed.pooling.VirtualTokenPolicy;
@@ -97,6 +98,23 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
   /** @return this, applying the adapter at {@code value} (empty: none) */
   public PeftEmbedder setAdapterPath(String value) {
     set(adapterPath(), value);
+    return this;
+  }
+
+  /**
+   * @param value named adapters, {@code NAME=DIR} each (DIR local or any Hadoop URI); empty for none
+   * @return this
+   * @throws IllegalArgumentException in one line for a spec that is not NAME=DIR or a repeated name
+   */
+  public PeftEmbedder setAdapters(String... value) {
+    NamedAdapters.parse(java.util.List.of(value));
+    set(adapters(), value);
+    return this;
+  }
+
+  /** @return this, reading each row's adapter name from column {@code value} */
+  public PeftEmbedder setAdapterCol(String value) {
+    set(adapterCol(), value);
     return this;
   }
 
@@ -237,11 +255,12 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
   public Dataset<Row> transform(Dataset<?> dataset) {
     ResolvedStage r = resolve(dataset);
     LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
-        getOutputCol(), r.plan().model().path(), r.adapter() == null ? "" : " + adapter " + r.plan().adapterDir(),
+        getOutputCol(), r.plan().model().path(), r.adapter() == null ? r.named().isEmpty() ? "" : " + adapters " + r.named().keySet()
+            : " + adapter " + r.plan().adapterDir(),
         r.plan().dimension() > 0 ? r.plan().dimension() : "(the graph's)", r.plan().maxRealTokens(),
         r.options().device());
-    PartitionEmbedder embed = new PartitionEmbedder(r.model(), r.adapter(), r.options(), r.layout(), WINDOW_ROWS,
-        loadCounter(dataset.sparkSession().sparkContext()));
+    PartitionEmbedder embed = new PartitionEmbedder(r.model(), r.adapter(), r.named(), r.options(), r.layout(),
+        WINDOW_ROWS, loadCounter(dataset.sparkSession().sparkContext()));
     return dataset.toDF().mapPartitions(embed, Encoders.row(r.layout().schema()));
   }
 

@@ -2,34 +2,58 @@ package dev.peftembed.spark;
 
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.EncoderPlan;
+import dev.peftembed.embed.MultiAdapterPlan;
+import dev.peftembed.embed.NamedAdapters;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 
 /**
  * What the driver resolves before a transform, in the order a user fixes mistakes: the output columns, then the
- * options, then the model's and adapter's directories, read and cross-checked.
+ * options, then the model's and adapters' directories, read and cross-checked.
  *
  * @param layout the input and output columns
  * @param options the encoder options the params give
  * @param model where the model is, as the executors will find it
- * @param adapter where the adapter is, or {@code null} for none
- * @param plan the checked model, adapter and options
+ * @param adapter where the adapter applied to every row is, or {@code null} for none
+ * @param named where each named adapter is, by name; empty for none
+ * @param plan the checked model, adapter and options; with named adapters, the base model's
  */
 record ResolvedStage(OutputLayout layout, EncoderOptions options, ModelSource model, ModelSource adapter,
-    EncoderPlan plan) {
+    LinkedHashMap<String, ModelSource> named, EncoderPlan plan) {
 
   /**
    * @param layout the stage's output layout on the input's schema, already checked
-   * @param hadoopConf the configuration of the file systems the model and adapter live on
+   * @param hadoopConf the configuration of the file systems the model and adapters live on
    * @throws IllegalArgumentException for a bad option
    * @throws dev.peftembed.model.ModelFormatException for a bad model or adapter directory
    */
   static ResolvedStage of(PeftEmbedderParams stage, OutputLayout layout, Configuration hadoopConf) {
     EncoderOptions options = stage.encoderOptions();
     ModelSource model = ModelSource.describe(stage.getModelPath(), hadoopConf, "model directory");
+    Map<String, String> specs = NamedAdapters.parse(List.of(stage.getAdapters()));
+    if (!specs.isEmpty() && !stage.getAdapterPath().isEmpty()) {
+      throw new IllegalArgumentException("adapterPath " + stage.getAdapterPath() + " applies to every row, so it "
+          + "cannot be set with named adapters; name it in adapters too");
+    }
     ModelSource adapter = stage.getAdapterPath().isEmpty() ? null
         : ModelSource.describe(stage.getAdapterPath(), hadoopConf, "adapter directory");
-    EncoderPlan plan = EncoderPlan.resolve(ModelLocator.localize(model),
-        adapter == null ? null : ModelLocator.localize(adapter), options);
-    return new ResolvedStage(layout, options, model, adapter, plan);
+    LinkedHashMap<String, ModelSource> named = new LinkedHashMap<>();
+    specs.forEach((name, dir) -> named.put(name, ModelSource.describe(dir, hadoopConf,
+        "adapter directory of \"" + name + "\"")));
+    Path modelDir = ModelLocator.localize(model);
+    EncoderPlan plan = named.isEmpty()
+        ? EncoderPlan.resolve(modelDir, adapter == null ? null : ModelLocator.localize(adapter), options)
+        : MultiAdapterPlan.resolve(modelDir, localize(named), options).base();
+    return new ResolvedStage(layout, options, model, adapter, named, plan);
+  }
+
+  /** @return each named adapter's local directory, copied from a remote one on first use */
+  static Map<String, Path> localize(Map<String, ModelSource> named) {
+    Map<String, Path> out = new LinkedHashMap<>();
+    named.forEach((name, source) -> out.put(name, ModelLocator.localize(source)));
+    return out;
   }
 }
