@@ -52,6 +52,11 @@ final class EmbedCommand implements Callable<Integer> {
       + "--adapter-col (null: the base model)")
   List<String> adapters = new ArrayList<>();
 
+  @Option(names = "--base-model", paramLabel = "DIR", description = "the base model of a --model directory saved "
+      + "with an adapter (adapter_config.json and adapter_model.safetensors in place of the weights); default: the "
+      + "adapter's base_model_name_or_path when that is a local directory")
+  String baseModel;
+
   @Option(names = "--adapter-col", defaultValue = "adapter", description = "with named adapters, the column naming "
       + "each row's adapter (default: ${DEFAULT-VALUE})")
   String adapterCol;
@@ -94,6 +99,7 @@ final class EmbedCommand implements Callable<Integer> {
     boolean demo = input == null;
     PeftEmbedder stage = new PeftEmbedder()
         .setModelPath(model == null ? "" : model)
+        .setBaseModelPath(baseModel == null ? "" : baseModel)
         .setEncoderOptions(encoding.options());
     Path single = EncoderFlags.singleAdapter(adapters);
     if (single != null) {

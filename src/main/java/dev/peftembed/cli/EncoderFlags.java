@@ -1,5 +1,6 @@
 package dev.peftembed.cli;
 
+import dev.peftembed.embed.AdapterModelDirectory;
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.NamedAdapters;
 import dev.peftembed.onnx.DefaultModel;
@@ -22,12 +23,21 @@ final class EncoderFlags {
           + "every row, repeated NAME=DIR declare adapters that each row picks by name (none: the base model)")
   List<String> adapters = new ArrayList<>();
 
+  @Option(names = "--base-model", paramLabel = "DIR", description = "the base model of a --model directory saved "
+      + "with an adapter (adapter_config.json and adapter_model.safetensors in place of the weights); default: the "
+      + "adapter's base_model_name_or_path when that is a local directory")
+  Path baseModel;
+
   @Mixin
   EncodingFlags encoding = new EncodingFlags();
 
-  /** @return the model directory, importing the default model on first use */
+  /** @return the model directory (the base model of one saved with an adapter), importing the default on first use */
   Path modelDir() {
-    return model != null ? model : DefaultModel.resolve();
+    return savedWithAdapter().model();
+  }
+
+  private AdapterModelDirectory savedWithAdapter() {
+    return AdapterModelDirectory.resolve(model != null ? model : DefaultModel.resolve(), baseModel);
   }
 
   /**
@@ -35,7 +45,12 @@ final class EncoderFlags {
    * @throws IllegalArgumentException for a bare DIR beside others
    */
   Path singleAdapter() {
-    return singleAdapter(adapters);
+    Path saved = savedWithAdapter().adapter();
+    if (saved != null && !adapters.isEmpty()) {
+      throw new IllegalArgumentException("--model " + model + " holds an adapter for every row already: give no "
+          + "--adapter with it, or give its base model as --model and the adapters with --adapter");
+    }
+    return saved != null ? saved : singleAdapter(adapters);
   }
 
   /**

@@ -112,6 +112,12 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     return this;
   }
 
+  /** @return this, with {@code value} as the base model of a modelPath saved with an adapter (empty: the one named) */
+  public PeftEmbedder setBaseModelPath(String value) {
+    set(baseModelPath(), value);
+    return this;
+  }
+
   /** @return this, reading each row's adapter name from column {@code value} */
   public PeftEmbedder setAdapterCol(String value) {
     set(adapterCol(), value);

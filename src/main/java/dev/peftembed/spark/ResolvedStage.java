@@ -1,5 +1,6 @@
 package dev.peftembed.spark;
 
+import dev.peftembed.embed.AdapterModelDirectory;
 import dev.peftembed.embed.EncoderOptions;
 import dev.peftembed.embed.EncoderPlan;
 import dev.peftembed.embed.MultiAdapterPlan;
@@ -40,6 +41,19 @@ record ResolvedStage(OutputLayout layout, EncoderOptions options, ModelSource mo
     }
     ModelSource adapter = stage.getAdapterPath().isEmpty() ? null
         : ModelSource.describe(stage.getAdapterPath(), hadoopConf, "adapter directory");
+    Path given = ModelLocator.localize(model);
+    if (AdapterModelDirectory.holdsAdapter(given)) {
+      if (adapter != null || !specs.isEmpty()) {
+        throw new IllegalArgumentException("modelPath " + stage.getModelPath() + " holds an adapter for every row "
+            + "already: set no adapterPath or adapters with it, or set its base model as modelPath");
+      }
+      // The directory is the adapter; its base model is the model, found as the command line finds it.
+      ModelSource base = stage.getBaseModelPath().isEmpty() ? null
+          : ModelSource.describe(stage.getBaseModelPath(), hadoopConf, "base model directory");
+      Path baseDir = AdapterModelDirectory.resolve(given, base == null ? null : ModelLocator.localize(base)).model();
+      adapter = model;
+      model = base != null ? base : ModelSource.describe(baseDir.toString(), hadoopConf, "base model directory");
+    }
     LinkedHashMap<String, ModelSource> named = new LinkedHashMap<>();
     specs.forEach((name, dir) -> named.put(name, ModelSource.describe(dir, hadoopConf,
         "adapter directory of \"" + name + "\"")));
