@@ -7,7 +7,7 @@ import dev.peftembed.job.InputFormat;
 import dev.peftembed.job.JobSummary;
 import dev.peftembed.job.OutputFormat;
 import dev.peftembed.job.OutputTable;
-import dev.peftembed.onnx.DefaultModel;
+import dev.peftembed.runtime.CacheHome;
 import dev.peftembed.spark.PeftEmbedder;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,7 +38,7 @@ final class Demo {
 
   static int run(SparkSession spark, PeftEmbedder stage, String output, OutputFormat format, SaveMode mode,
       long progressSeconds) {
-    Path dir = DefaultModel.home().resolve("demo");
+    Path dir = CacheHome.get().resolve("demo");
     Path corpus = extractCorpus(dir);
     // The demo's own output is replaced on every run; an explicit --output keeps the --mode rules.
     String out = output != null ? output : dir.resolve("embeddings").toString();

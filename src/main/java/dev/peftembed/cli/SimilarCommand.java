@@ -102,12 +102,11 @@ final class SimilarCommand implements Callable<Integer> {
     if (broadcastMb < 0 || broadcastMb > Long.MAX_VALUE >> 20) {
       throw new IllegalArgumentException("--broadcast-mb must be between 0 and " + (Long.MAX_VALUE >> 20));
     }
-    LshOptions lsh = new LshOptions(lshBands, lshHashesPerBand, lshBucketLength == null ? Double.NaN
-        : lshBucketLength, seed);
-    JoinOptions options = new JoinOptions(idCol, embeddingCol, k, threshold == null ? Double.NaN : threshold,
+    LshOptions lsh = new LshOptions(lshBands, lshHashesPerBand, lshBucketLength, seed);
+    JoinOptions options = new JoinOptions(idCol, embeddingCol, k, threshold,
         JoinMethod.parse(method), blockRows, broadcastMb << 20, lsh, spark.partitions());
     SimilarityJob.Request request = new SimilarityJob.Request(left, right,
-        inputFormat == null ? null : InputFormat.parse(inputFormat), options, dedup == null ? Double.NaN : dedup,
+        inputFormat == null ? null : InputFormat.parse(inputFormat), options, dedup,
         output, OutputFormat.parse(outputFormat), EmbedCommand.saveMode(mode));
     return spark.withSession(session -> {
       System.out.println(SimilarityJob.run(session, request).toJson());

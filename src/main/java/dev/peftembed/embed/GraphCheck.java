@@ -28,7 +28,7 @@ final class GraphCheck {
    * @param expectedWidth the token width the configs state, or 0
    * @return the token width
    */
-  static int probe(TokenEncoder model, ModelDirectory dir, MaskAligner aligner, int expectedWidth) {
+  static int tokenWidth(TokenEncoder model, ModelDirectory dir, MaskAligner aligner, int expectedWidth) {
     TokenizedText shortest;
     try (TextTokenizer tokenizer = TextTokenizer.load(dir.tokenizerFile(), 2, dir.doLowerCase())) {
       shortest = tokenizer.encode(List.of("")).get(0);

@@ -47,7 +47,7 @@ public record MaskInspection(
   /** Runs the inspection of one text on a loaded encoder. */
   public static MaskInspection of(SentenceEncoder encoder, String text) {
     VirtualTokenPolicy policy = encoder.plan().options().virtualTokens();
-    return encoder.probe(text, (tokens, attentionMask, tokenEmbeddings, aligned) -> {
+    return encoder.inspect(text, (tokens, attentionMask, tokenEmbeddings, aligned) -> {
       Shape target = tokenEmbeddings.getShape();
       int n = tokens.length();
       int length = (int) target.get(1);

@@ -4,7 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.peftembed.encoder.WeightDelta;
 import dev.peftembed.encoder.bert.BertModel;
-import dev.peftembed.encoder.bert.PromptedBertEncoder;
+import dev.peftembed.encoder.bert.BertTokenEncoder;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.Tensor;
 import dev.peftembed.peft.LoraAdapter;
@@ -56,7 +56,7 @@ public final class MultiAdapterEncoder implements AutoCloseable {
     List<SentenceEncoder> loaded = new ArrayList<>();
     try {
       SentenceEncoder baseEncoder = SentenceEncoderLoader.create(basePlan,
-          PromptedBertEncoder.sharing(base, null, null, null));
+          BertTokenEncoder.sharing(base, null, null, null));
       loaded.add(baseEncoder);
       Map<String, SentenceEncoder> adapters = new LinkedHashMap<>();
       for (Map.Entry<String, EncoderPlan> e : plan.adapters().entrySet()) {
@@ -75,15 +75,15 @@ public final class MultiAdapterEncoder implements AutoCloseable {
     }
   }
 
-  private static PromptedBertEncoder adapterOver(BertModel base, Checkpoint checkpoint, EncoderPlan plan) {
+  private static BertTokenEncoder adapterOver(BertModel base, Checkpoint checkpoint, EncoderPlan plan) {
     if (LoraAdapter.isLora(plan.adapter())) {
       WeightDelta delta = LoraAdapter.load(plan.adapterDir(), plan.model().bert()).delta(checkpoint);
-      return PromptedBertEncoder.sharing(base, null, null, delta);
+      return BertTokenEncoder.sharing(base, null, null, delta);
     }
     PromptAdapter adapter = PromptAdapter.load(plan.adapterDir(), plan.model().bert(), plan.model().path());
     Tensor table = adapter.promptEmbeddings();
-    return adapter.config().isPrefix() ? PromptedBertEncoder.sharing(base, null, table, null)
-        : PromptedBertEncoder.sharing(base, table, null, null);
+    return adapter.config().isPrefix() ? BertTokenEncoder.sharing(base, null, table, null)
+        : BertTokenEncoder.sharing(base, table, null, null);
   }
 
   /** @return the width of the vectors, the same for every adapter */

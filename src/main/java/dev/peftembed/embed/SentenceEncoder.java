@@ -152,7 +152,7 @@ public final class SentenceEncoder implements AutoCloseable {
       lengths[j] = tokens.get(present[j]).length() + aligner.virtualTokens();
     }
     TokenBudgetBatcher batcher = new TokenBudgetBatcher(plan.options().batchSize(), plan.options().maxBatchTokens());
-    for (int[] batch : batcher.plan(lengths)) {
+    for (int[] batch : batcher.batches(lengths)) {
       List<TokenizedText> rows = new ArrayList<>(batch.length);
       for (int j : batch) {
         rows.add(tokens.get(present[j]));
@@ -260,12 +260,12 @@ public final class SentenceEncoder implements AutoCloseable {
   }
 
   /**
-   * Runs the network on one text as {@link #encode} would, and hands the pooling step's inputs to {@code probe} inside
+   * Runs the network on one text as {@link #encode} would, and hands the pooling step's inputs to {@code inspector} inside
    * the batch's native memory scope, freed when it returns. For diagnostics (the {@code inspect} command).
    *
    * @param text a text, without the text prompt (it is prepended here, as in {@link #encode})
    */
-  public <T> T probe(String text, PoolingProbe<T> probe) {
+  public <T> T inspect(String text, PoolingInspector<T> inspector) {
     TokenizedText t = tokenize(List.of(text)).get(0);
     PaddedBatch one = PaddedBatch.of(List.of(t));
     Shape shape = one.shape();
@@ -274,7 +274,7 @@ public final class SentenceEncoder implements AutoCloseable {
       NDArray tokens = model.forward(scope.create(one.ids(), shape), scope.create(one.typeIds(), shape), mask);
       AlignedMask aligned = aligner.align(one.realLengths(), one.padded(), (int) tokens.getShape().get(1),
           promptLength);
-      return probe.apply(t, mask, tokens, aligned);
+      return inspector.apply(t, mask, tokens, aligned);
     }
   }
 

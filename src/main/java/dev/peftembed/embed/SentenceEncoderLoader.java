@@ -4,10 +4,10 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.peftembed.encoder.TokenEncoder;
-import dev.peftembed.encoder.TorchScriptEncoder;
+import dev.peftembed.encoder.TorchScriptTokenEncoder;
 import dev.peftembed.encoder.WeightOverlay;
 import dev.peftembed.encoder.bert.BertModel;
-import dev.peftembed.encoder.bert.PromptedBertEncoder;
+import dev.peftembed.encoder.bert.BertTokenEncoder;
 import dev.peftembed.model.Checkpoint;
 import dev.peftembed.model.DenseConfig;
 import dev.peftembed.model.OutputModule;
@@ -46,7 +46,7 @@ final class SentenceEncoderLoader {
     Device device = plan.options().device().resolve();
     DataType dtype = computeType(plan.options(), device);
     TokenEncoder network = plan.model().isTorchScript()
-        ? TorchScriptEncoder.load(plan.model().torchScript(), device)
+        ? TorchScriptTokenEncoder.load(plan.model().torchScript(), device)
         : loadNative(plan, device, dtype);
     SentenceEncoder encoder = create(plan, network);
     LOG.info("loaded {}{} on {} ({}) in {} ms: {}, {}", plan.model().path(),
@@ -75,9 +75,9 @@ final class SentenceEncoderLoader {
         overlay);
     try {
       if (adapter != null && adapter.config().isPrefix()) {
-        return PromptedBertEncoder.withPrefix(base, adapter.promptEmbeddings());
+        return BertTokenEncoder.withPrefix(base, adapter.promptEmbeddings());
       }
-      return new PromptedBertEncoder(base, adapter == null ? null : adapter.promptEmbeddings());
+      return new BertTokenEncoder(base, adapter == null ? null : adapter.promptEmbeddings());
     } catch (RuntimeException e) {
       base.close();
       throw e;
@@ -102,7 +102,7 @@ final class SentenceEncoderLoader {
 
   /**
    * Wraps a loaded network with the plan's tokenizer, pooling and output modules; closes the network on failure.
-   * A TorchScript graph is run once here (see {@link GraphCheck#probe}).
+   * A TorchScript graph is run once here (see {@link GraphCheck#tokenWidth}).
    */
   static SentenceEncoder create(EncoderPlan plan, TokenEncoder model) {
     TextTokenizer tokenizer = null;
@@ -114,12 +114,12 @@ final class SentenceEncoderLoader {
       int tokenWidth = plan.model().pooling().dimension();
       int dimension = plan.dimension();
       if (plan.model().isTorchScript()) {
-        tokenWidth = GraphCheck.probe(model, plan.model(), aligner, tokenWidth);
+        tokenWidth = GraphCheck.tokenWidth(model, plan.model(), aligner, tokenWidth);
         if (dimension == 0) {
           dimension = GraphCheck.meanPoolingDimension(tokenWidth, plan.options().truncateDim());
         }
       }
-      // Virtual tokens detected by the probe must fit the position table beside the real ones, as declared ones do;
+      // Virtual tokens detected by the graph check must fit the position table beside the real ones, as declared ones do;
       // a declared prefix takes positions without lengthening the output, so the plan's own limit counts it.
       int maxReal = plan.declaresVirtualTokens() ? plan.maxRealTokens() : plan.maxRealTokens(aligner.virtualTokens());
       tokenizer = TextTokenizer.load(plan.model().tokenizerFile(), maxReal, plan.model().doLowerCase());

@@ -38,7 +38,7 @@ public final class TokenBudgetBatcher {
    * @param lengths positions per text as the model sees them (real plus virtual tokens)
    * @return batches of indices into {@code lengths}, longest texts first; every index appears exactly once
    */
-  public List<int[]> plan(int[] lengths) {
+  public List<int[]> batches(int[] lengths) {
     Integer[] order = new Integer[lengths.length];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;

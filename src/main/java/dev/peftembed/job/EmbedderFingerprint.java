@@ -49,7 +49,7 @@ final class EmbedderFingerprint {
   }
 
   private static Path local(String location, Configuration hadoop, String what) {
-    return ModelLocator.localize(ModelSource.describe(location, hadoop, what));
+    return ModelLocator.localize(ModelSource.of(location, hadoop, what));
   }
 
   private static String settings(PeftEmbedder stage) {

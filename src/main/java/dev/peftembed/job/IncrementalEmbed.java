@@ -99,7 +99,7 @@ final class IncrementalEmbed {
   /** Embeds every input row and writes them as the whole output. */
   private JobSummary rebuild(long rowsIn, boolean exists) {
     LOG.info("{}: {} output, embedding all {} rows", r.output(), exists ? "rebuilding the" : "no", rowsIn);
-    TextKinds kinds = textKinds(input);
+    TextKindCounts kinds = textKinds(input);
     Dataset<Row> rebuilt = embed(r.partitions().spread(input, rowsIn));
     Pass written = embedding(rowsIn, () -> {
       OutputTable.write(spark, rebuilt, r.outputFormat(), r.mode(), r.output());
@@ -124,7 +124,7 @@ final class IncrementalEmbed {
         changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
     long kept = changes.rowsUnchanged() + (r.keepDeleted() ? goneCount(existing, keys, sameId) : 0);
     if (!changes.any()) {
-      return summary(rowsIn, kept, new Pass(OutputCounts.NONE, 0), TextKinds.NONE, changes);
+      return summary(rowsIn, kept, new Pass(OutputCounts.NONE, 0), TextKindCounts.NONE, changes);
     }
 
     Dataset<Row> toEmbed = input.join(existing.select(col(ID).as(KEY_ID), col(HASH).as(KEY_HASH)),
@@ -132,7 +132,7 @@ final class IncrementalEmbed {
         .where(col(KEY_ID).isNull().or(not(col(HASH).eqNullSafe(col(KEY_HASH)))))
         .select(ID, TEXT, HASH);
     long rowsToEmbed = changes.rowsNew() + changes.rowsChanged();
-    TextKinds kinds = rowsToEmbed == 0 ? TextKinds.NONE : textKinds(toEmbed);
+    TextKindCounts kinds = rowsToEmbed == 0 ? TextKindCounts.NONE : textKinds(toEmbed);
     // Kept for the write after the counting job: the vectors are computed once.
     Dataset<Row> fresh = embed(r.partitions().spreadShuffled(toEmbed, rowsToEmbed))
         .persist(StorageLevel.MEMORY_AND_DISK());
@@ -254,11 +254,11 @@ final class IncrementalEmbed {
   }
 
   /** The bad-text kinds of the rows this run embeds. */
-  private TextKinds textKinds(Dataset<Row> rows) {
-    return JobGroup.COUNT.run(spark, "count bad-text kinds", () -> TextKinds.of(rows, TEXT));
+  private TextKindCounts textKinds(Dataset<Row> rows) {
+    return JobGroup.COUNT.run(spark, "count bad-text kinds", () -> TextKindCounts.of(rows, TEXT));
   }
 
-  private JobSummary summary(long rowsIn, long rowsOut, Pass pass, TextKinds kinds, JobSummary.Changes changes) {
+  private JobSummary summary(long rowsIn, long rowsOut, Pass pass, TextKindCounts kinds, JobSummary.Changes changes) {
     double seconds = (System.nanoTime() - start) / 1e9;
     OutputCounts c = pass.counts();
     return new JobSummary(rowsIn, rowsOut, c.embedded(), kinds.nullText(), c.truncated(), stage.modelLoads(),

@@ -44,7 +44,7 @@ final class OutputPublication {
    * @param mode error, overwrite or append
    * @param runId names the staging directory; unique per run, so two runs never share one
    */
-  static OutputPublication plan(String output, SaveMode mode, String runId, Configuration hadoop) {
+  static OutputPublication of(String output, SaveMode mode, String runId, Configuration hadoop) {
     try {
       Path path = new Path(output);
       FileSystem fs = path.getFileSystem(hadoop);

@@ -26,7 +26,7 @@ public final class OutputTable {
       commit(rows, format, mode, output);
       return;
     }
-    OutputPublication publication = OutputPublication.plan(output, mode,
+    OutputPublication publication = OutputPublication.of(output, mode,
         spark.sparkContext().applicationId() + "-" + System.currentTimeMillis(),
         spark.sparkContext().hadoopConfiguration());
     boolean written = false;

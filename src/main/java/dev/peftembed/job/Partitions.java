@@ -100,7 +100,7 @@ public record Partitions(int count) {
    * The partitions for {@code rows} rows now in {@code splits} partitions on {@code slots} task slots: this number
    * when it is fixed; with auto, {@code splits} when they meet the rule's bounds, else the rule's number.
    */
-  public int plan(long rows, int splits, int slots) {
+  public int choose(long rows, int splits, int slots) {
     if (!isAuto()) {
       return count;
     }
@@ -109,7 +109,7 @@ public record Partitions(int count) {
   }
 
   /**
-   * Spreads a table read from files as {@link #plan} says, and logs the choice in one line. Call it after any column
+   * Spreads a table read from files as {@link #choose} says, and logs the choice in one line. Call it after any column
    * whose value depends on row positions (generated ids) is added: the spread reorders rows.
    *
    * @param rows the table's row count, already known to the caller
@@ -120,7 +120,7 @@ public record Partitions(int count) {
     // adaptive execution would run it here, outside the caller's job group: such tables go through spreadShuffled.
     int splits = table.rdd().getNumPartitions();
     int slots = slots(table.sparkSession().sparkContext());
-    int planned = plan(rows, splits, slots);
+    int planned = choose(rows, splits, slots);
     LOG.info("{} rows in {} input split{} → {} partition{} for {} task slot{} (--partitions {}{})", rows, splits,
         plural(splits), planned, plural(planned), slots, plural(slots), this, planned == splits ? ", input kept" : "");
     return planned == splits ? table : table.repartition(planned);

@@ -24,7 +24,7 @@ final class BucketLength {
   private BucketLength() {}
 
   static double resolve(EmbeddingTable left, EmbeddingTable right, boolean self, JoinOptions options, int dim) {
-    if (!Double.isNaN(options.lsh().bucketLength())) {
+    if (options.lsh().bucketLength() != null) {
       return options.lsh().bucketLength();
     }
     double cosine = options.hasThreshold() ? options.threshold() : sampledKthCosine(left, right, self, options);
@@ -38,7 +38,7 @@ final class BucketLength {
     long rows = left.stats().vectors();
     double fraction = Math.min(1.0, 2.0 * SAMPLE_ROWS / rows);
     Dataset<Row> sample = left.rowsWithVector().sample(false, fraction, options.lsh().seed()).limit(SAMPLE_ROWS);
-    JoinOptions exact = options.withMethod(JoinMethod.EXACT).withThreshold(Double.NaN);
+    JoinOptions exact = options.withMethod(JoinMethod.EXACT).withThreshold(null);
     // The sample is a table of its own; in a self-join its rows still must not meet themselves.
     try (JoinResult r = ExactJoin.run(EmbeddingTable.prepared(sample), right, self, exact)) {
       double[] kth = r.pairs().groupBy(JoinOutput.LEFT_ID).agg(min(col(JoinOutput.SCORE))).collectAsList().stream()

@@ -8,7 +8,7 @@ import dev.peftembed.job.Partitions;
  * @param idCol the id column: an integer type or string, unique, never null
  * @param embeddingCol the vector column: {@code array<float>}, {@code array<double>} or an ML {@code Vector}
  * @param k most matches per left row, best first; 0 for no limit (then a threshold is required)
- * @param threshold least cosine similarity of a match; {@code NaN} for none (then k is required)
+ * @param threshold least cosine similarity of a match; {@code null} for none (then k is required)
  * @param method exact or LSH
  * @param blockRows rows per block of the exact join: bounds a task's memory (a block pair's score matrix is
  *     blockRows² floats)
@@ -19,7 +19,7 @@ import dev.peftembed.job.Partitions;
  *     {@link Partitions#WAVES} tasks per task slot, with blocks of at least 256 rows (exact) or shuffle partitions
  *     of at most 64 MiB (LSH)
  */
-public record JoinOptions(String idCol, String embeddingCol, int k, double threshold, JoinMethod method,
+public record JoinOptions(String idCol, String embeddingCol, int k, Double threshold, JoinMethod method,
     int blockRows, long broadcastBytes, LshOptions lsh, Partitions partitions) {
 
   /**
@@ -38,7 +38,7 @@ public record JoinOptions(String idCol, String embeddingCol, int k, double thres
     if (k < 0) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
-    if (!Double.isNaN(threshold) && !(threshold >= -1 && threshold <= 1)) {
+    if (threshold != null && !(threshold >= -1 && threshold <= 1)) {
       throw new IllegalArgumentException("threshold is a cosine similarity in [-1, 1], got " + threshold);
     }
     if (blockRows < 1) {
@@ -54,13 +54,13 @@ public record JoinOptions(String idCol, String embeddingCol, int k, double thres
 
   /** Columns id and embedding, no selection yet, exact, 2048-row blocks, 128 MiB broadcast limit, auto partitions. */
   public static JoinOptions defaults() {
-    return new JoinOptions("id", "embedding", 0, Double.NaN, JoinMethod.EXACT, DEFAULT_BLOCK_ROWS,
+    return new JoinOptions("id", "embedding", 0, null, JoinMethod.EXACT, DEFAULT_BLOCK_ROWS,
         DEFAULT_BROADCAST_BYTES, LshOptions.defaults(), Partitions.AUTO);
   }
 
   /** @return whether a cosine threshold is set */
   public boolean hasThreshold() {
-    return !Double.isNaN(threshold);
+    return threshold != null;
   }
 
   /** @return whether matches per row are limited to k */
@@ -88,8 +88,8 @@ public record JoinOptions(String idCol, String embeddingCol, int k, double thres
     return new JoinOptions(idCol, embeddingCol, value, threshold, method, blockRows, broadcastBytes, lsh, partitions);
   }
 
-  /** @param value least cosine similarity, or {@code NaN} for none */
-  public JoinOptions withThreshold(double value) {
+  /** @param value least cosine similarity, or {@code null} for none */
+  public JoinOptions withThreshold(Double value) {
     return new JoinOptions(idCol, embeddingCol, k, value, method, blockRows, broadcastBytes, lsh, partitions);
   }
 

@@ -43,7 +43,8 @@ final class JoinOutput {
     if (!options.hasThreshold()) {
       return Float.NEGATIVE_INFINITY;
     }
-    float f = (float) options.threshold();
-    return f < options.threshold() ? Math.nextUp(f) : f;
+    double threshold = options.threshold();
+    float f = (float) threshold;
+    return f < threshold ? Math.nextUp(f) : f;
   }
 }

@@ -10,11 +10,11 @@ package dev.peftembed.join;
  *
  * @param bands number of bands (OR), at least 1
  * @param hashesPerBand random projections per band (AND), at least 1
- * @param bucketLength MLlib's bucket length (projection units); {@code NaN} derives it from the neighbour radius r as
+ * @param bucketLength MLlib's bucket length (projection units); {@code null} derives it from the neighbour radius r as
  *     {@code 3·r/√dim}: a pair at distance r then differs by a third of a bucket in a typical projection
  * @param seed seed of the random projections
  */
-public record LshOptions(int bands, int hashesPerBand, double bucketLength, long seed) {
+public record LshOptions(int bands, int hashesPerBand, Double bucketLength, long seed) {
 
   /** Default bands. */
   public static final int DEFAULT_BANDS = 32;
@@ -29,14 +29,14 @@ public record LshOptions(int bands, int hashesPerBand, double bucketLength, long
       throw new IllegalArgumentException("LSH bands and hashes per band must be at least 1, got " + bands + " and "
           + hashesPerBand);
     }
-    if (!Double.isNaN(bucketLength) && !(bucketLength > 0 && Double.isFinite(bucketLength))) {
+    if (bucketLength != null && !(bucketLength > 0 && Double.isFinite(bucketLength))) {
       throw new IllegalArgumentException("LSH bucket length must be positive, got " + bucketLength);
     }
   }
 
   /** 32 bands of 8 hashes, bucket length derived from the data. */
   public static LshOptions defaults() {
-    return new LshOptions(DEFAULT_BANDS, DEFAULT_HASHES_PER_BAND, Double.NaN, 42L);
+    return new LshOptions(DEFAULT_BANDS, DEFAULT_HASHES_PER_BAND, null, 42L);
   }
 
   public LshOptions withBands(int value) {
@@ -47,8 +47,8 @@ public record LshOptions(int bands, int hashesPerBand, double bucketLength, long
     return new LshOptions(bands, value, bucketLength, seed);
   }
 
-  /** @param value MLlib's bucket length, or {@code NaN} to derive it */
-  public LshOptions withBucketLength(double value) {
+  /** @param value MLlib's bucket length, or {@code null} to derive it */
+  public LshOptions withBucketLength(Double value) {
     return new LshOptions(bands, hashesPerBand, value, seed);
   }
 

@@ -30,12 +30,12 @@ public final class SimilarityJob {
    * @param right the other table, or {@code null} (or the same path) for a self-join
    * @param inputFormat parquet or jsonl for both inputs, or {@code null} to detect each
    * @param options columns, selection and method
-   * @param dedup the near-duplicate threshold, or {@code NaN} to join instead
+   * @param dedup the near-duplicate threshold, or {@code null} to join instead
    * @param output where to write
    * @param outputFormat parquet or jsonl
    * @param mode error, overwrite or append
    */
-  public record Request(String left, String right, InputFormat inputFormat, JoinOptions options, double dedup,
+  public record Request(String left, String right, InputFormat inputFormat, JoinOptions options, Double dedup,
       String output, OutputFormat outputFormat, SaveMode mode) {}
 
   private SimilarityJob() {}
@@ -49,7 +49,7 @@ public final class SimilarityJob {
     long start = System.nanoTime();
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     boolean self = r.right() == null || samePath(r.left(), r.right(), hadoop);
-    boolean dedup = !Double.isNaN(r.dedup());
+    boolean dedup = r.dedup() != null;
     if (dedup && !self) {
       throw new IllegalArgumentException("--dedup clusters one table: leave out --right");
     }

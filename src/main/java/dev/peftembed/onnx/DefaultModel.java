@@ -26,17 +26,12 @@ public final class DefaultModel {
 
   private DefaultModel() {}
 
-  /** @return the cache home ({@link CacheHome}): models and libtorch natives live under it */
-  public static Path home() {
-    return CacheHome.get();
-  }
-
   /**
    * @return the default model's directory, importing it on first use
    * @throws IllegalStateException if the artifact is not on the classpath
    */
   public static synchronized Path resolve() {
-    Path dir = home().resolve("models").resolve(NAME);
+    Path dir = CacheHome.get().resolve("models").resolve(NAME);
     if (Files.isRegularFile(dir.resolve("modules.json"))) {
       return dir;
     }

@@ -1,6 +1,7 @@
 package dev.peftembed.spark;
 
 import dev.peftembed.onnx.DefaultModel;
+import dev.peftembed.runtime.CacheHome;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -38,7 +39,7 @@ public final class ModelLocator {
 
   /** @return the directory remote models are copied under: {@code remote/} in the cache home */
   public static Path defaultCacheRoot() {
-    return DefaultModel.home().resolve("remote");
+    return CacheHome.get().resolve("remote");
   }
 
   /** @return a local directory holding {@code source}, copying it under {@link #defaultCacheRoot()} if remote */

@@ -52,7 +52,7 @@ public record ModelSource(String location, Kind kind, String fingerprint, Serial
    * @throws IllegalArgumentException if a remote directory does not exist or is not a directory
    * @throws UncheckedIOException if it cannot be listed
    */
-  public static ModelSource describe(String location, Configuration conf, String what) {
+  public static ModelSource of(String location, Configuration conf, String what) {
     if (location == null || location.isBlank()) {
       return new ModelSource("", Kind.DEFAULT, null, null);
     }

@@ -261,8 +261,8 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
   public Dataset<Row> transform(Dataset<?> dataset) {
     ResolvedStage r = resolve(dataset);
     LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
-        getOutputCol(), r.plan().model().path(), r.adapter() == null ? r.named().isEmpty() ? "" : " + adapters " + r.named().keySet()
-            : " + adapter " + r.plan().adapterDir(),
+        getOutputCol(), r.plan().model().path(), r.adapter() != null ? " + adapter " + r.plan().adapterDir()
+            : r.named().isEmpty() ? "" : " + adapters " + r.named().keySet(),
         r.plan().dimension() > 0 ? r.plan().dimension() : "(the graph's)", r.plan().maxRealTokens(),
         r.options().device());
     PartitionEmbedder embed = new PartitionEmbedder(r.model(), r.adapter(), r.named(), r.options(), r.layout(),

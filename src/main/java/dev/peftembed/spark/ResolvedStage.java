@@ -33,14 +33,14 @@ record ResolvedStage(OutputLayout layout, EncoderOptions options, ModelSource mo
    */
   static ResolvedStage of(PeftEmbedderParams stage, OutputLayout layout, Configuration hadoopConf) {
     EncoderOptions options = stage.encoderOptions();
-    ModelSource model = ModelSource.describe(stage.getModelPath(), hadoopConf, "model directory");
+    ModelSource model = ModelSource.of(stage.getModelPath(), hadoopConf, "model directory");
     Map<String, String> specs = NamedAdapters.parse(List.of(stage.getAdapters()));
     if (!specs.isEmpty() && !stage.getAdapterPath().isEmpty()) {
       throw new IllegalArgumentException("adapterPath " + stage.getAdapterPath() + " applies to every row, so it "
           + "cannot be set with named adapters; name it in adapters too");
     }
     ModelSource adapter = stage.getAdapterPath().isEmpty() ? null
-        : ModelSource.describe(stage.getAdapterPath(), hadoopConf, "adapter directory");
+        : ModelSource.of(stage.getAdapterPath(), hadoopConf, "adapter directory");
     Path given = ModelLocator.localize(model);
     if (AdapterModelDirectory.holdsAdapter(given)) {
       if (adapter != null || !specs.isEmpty()) {
@@ -49,13 +49,13 @@ record ResolvedStage(OutputLayout layout, EncoderOptions options, ModelSource mo
       }
       // The directory is the adapter; its base model is the model, found as the command line finds it.
       ModelSource base = stage.getBaseModelPath().isEmpty() ? null
-          : ModelSource.describe(stage.getBaseModelPath(), hadoopConf, "base model directory");
+          : ModelSource.of(stage.getBaseModelPath(), hadoopConf, "base model directory");
       Path baseDir = AdapterModelDirectory.resolve(given, base == null ? null : ModelLocator.localize(base)).model();
       adapter = model;
-      model = base != null ? base : ModelSource.describe(baseDir.toString(), hadoopConf, "base model directory");
+      model = base != null ? base : ModelSource.of(baseDir.toString(), hadoopConf, "base model directory");
     }
     LinkedHashMap<String, ModelSource> named = new LinkedHashMap<>();
-    specs.forEach((name, dir) -> named.put(name, ModelSource.describe(dir, hadoopConf,
+    specs.forEach((name, dir) -> named.put(name, ModelSource.of(dir, hadoopConf,
         "adapter directory of \"" + name + "\"")));
     Path modelDir = ModelLocator.localize(model);
     EncoderPlan plan = named.isEmpty()

@@ -11,7 +11,7 @@ interface BatchPolicy {
    * @param lengths token length of each text
    * @return batches of indices into {@code lengths}, every index exactly once
    */
-  List<int[]> plan(int[] lengths);
+  List<int[]> batches(int[] lengths);
 
   /** Fixed-size batches in input order, each padded to its longest text: how Spark NLP batches. */
   static BatchPolicy inputOrder(int rows) {
@@ -31,14 +31,14 @@ interface BatchPolicy {
   /** Our batching: length-sorted, cut by a row limit and a padded-token budget. */
   static BatchPolicy tokenBudget(int maxRows, int maxTokens) {
     TokenBudgetBatcher batcher = new TokenBudgetBatcher(maxRows, maxTokens);
-    return batcher::plan;
+    return batcher::batches;
   }
 
   /** @return the real and padded tokens of one pass over {@code lengths} under this policy */
   default TokenCount count(int[] lengths) {
     long real = 0;
     long padded = 0;
-    for (int[] batch : plan(lengths)) {
+    for (int[] batch : batches(lengths)) {
       int longest = 0;
       for (int i : batch) {
         real += lengths[i];

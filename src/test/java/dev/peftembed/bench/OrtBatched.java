@@ -47,7 +47,7 @@ final class OrtBatched implements EmbeddingSystem {
       lengths[i] = tokens.get(i).length();
     }
     float[][] out = new float[texts.size()][];
-    for (int[] batch : batching.plan(lengths)) {
+    for (int[] batch : batching.batches(lengths)) {
       List<TokenizedText> rows = new ArrayList<>(batch.length);
       for (int i : batch) {
         rows.add(tokens.get(i));

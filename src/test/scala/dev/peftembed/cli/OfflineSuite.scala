@@ -3,8 +3,7 @@ package dev.peftembed.cli
 import ai.djl.util.Utils
 import com.fasterxml.jackson.databind.ObjectMapper
 import dev.peftembed.embed.{EncoderOptions, SentenceEncoder}
-import dev.peftembed.runtime.DjlRuntime
-import dev.peftembed.onnx.DefaultModel
+import dev.peftembed.runtime.{CacheHome, DjlRuntime}
 import dev.peftembed.testkit.{ScratchSpace, TestModels}
 import java.nio.file.{Files, Path}
 import java.util.concurrent.TimeUnit
@@ -83,7 +82,7 @@ class OfflineSuite extends AnyFunSuite with ScratchSpace {
     val out = dir.resolve("out.jsonl")
     val javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString
     // No -Dai.djl.offline here: the code must set it. Caches and scratch point where the build's tests keep them.
-    val home = DefaultModel.home().toString
+    val home = CacheHome.get().toString
     val command = prefix ++ Seq(javaBin, "-cp", System.getProperty("java.class.path"), s"-Dpeftembed.home=$home",
       s"-Djava.io.tmpdir=${System.getProperty("java.io.tmpdir")}",
       s"-DDJL_CACHE_DIR=${System.getProperty("DJL_CACHE_DIR", s"$home/djl")}",

@@ -4,7 +4,7 @@ import ai.djl.Device
 import ai.djl.ndarray.{NDArray, NDManager}
 import ai.djl.ndarray.types.DataType
 import dev.peftembed.encoder.TokenEncoder
-import dev.peftembed.encoder.bert.{BertModel, PromptedBertEncoder}
+import dev.peftembed.encoder.bert.{BertModel, BertTokenEncoder}
 import dev.peftembed.model.Checkpoint
 import dev.peftembed.testkit.TestModels
 import dev.peftembed.testkit.VectorMath.maxAbsDiff
@@ -71,7 +71,7 @@ class BadRowsSuite extends AnyFunSuite {
   }
 
   private def baseNetwork(): TokenEncoder =
-    new PromptedBertEncoder(BertModel.load(Checkpoint.open(model.dir), model.config, Device.cpu(), DataType.FLOAT32),
+    new BertTokenEncoder(BertModel.load(Checkpoint.open(model.dir), model.config, Device.cpu(), DataType.FLOAT32),
       null)
 
   /** The real network, failing any batch that contains one token id: a fault injected around real libtorch. */

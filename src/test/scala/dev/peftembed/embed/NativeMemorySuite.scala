@@ -3,7 +3,7 @@ package dev.peftembed.embed
 import ai.djl.Device
 import ai.djl.ndarray.{BaseNDManager, NDManager}
 import ai.djl.ndarray.types.DataType
-import dev.peftembed.encoder.bert.{BertModel, PromptedBertEncoder}
+import dev.peftembed.encoder.bert.{BertModel, BertTokenEncoder}
 import dev.peftembed.model.Checkpoint
 import dev.peftembed.testkit.TestModels
 import org.scalatest.funsuite.AnyFunSuite
@@ -31,7 +31,7 @@ class NativeMemorySuite extends AnyFunSuite {
         options)
       val prompt = Option(plan.adapterDir).map(dir =>
         dev.peftembed.peft.PromptAdapter.load(dir, model.config, model.dir).promptEmbeddings).orNull
-      val network = new PromptedBertEncoder(BertModel.load(Checkpoint.open(model.dir), model.config, Device.cpu(),
+      val network = new BertTokenEncoder(BertModel.load(Checkpoint.open(model.dir), model.config, Device.cpu(),
         DataType.FLOAT32), prompt)
       Using.resource(SentenceEncoderLoader.create(plan, network)) { encoder =>
         val before = attached(network.manager())

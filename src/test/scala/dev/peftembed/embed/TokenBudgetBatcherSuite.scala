@@ -10,7 +10,7 @@ class TokenBudgetBatcherSuite extends AnyFunSuite {
   private val lengths = Array.fill(5000)(math.min(256, math.max(3, math.exp(rnd.nextGaussian() * 0.75 + 3.7).toInt)))
 
   private def plan(rows: Int, tokens: Int, ls: Array[Int] = lengths): Seq[Array[Int]] =
-    new TokenBudgetBatcher(rows, tokens).plan(ls).asScala.toSeq
+    new TokenBudgetBatcher(rows, tokens).batches(ls).asScala.toSeq
 
   test("every text is in exactly one batch, longest first") {
     val batches = plan(64, 16384)

@@ -3,7 +3,7 @@ package dev.peftembed.embed
 import ai.djl.Device
 import ai.djl.engine.EngineException
 import ai.djl.ndarray.types.Shape
-import dev.peftembed.encoder.TorchScriptEncoder
+import dev.peftembed.encoder.TorchScriptTokenEncoder
 import dev.peftembed.model.TorchScriptConfig
 import dev.peftembed.pooling.VirtualTokenPolicy
 import dev.peftembed.testkit.{ScratchSpace, TinyPromptBert}
@@ -40,7 +40,7 @@ class TorchScriptParitySuite extends AnyFunSuite with ScratchSpace {
 
   test("pooling a prompt-tuned graph's output with the tokenizer's mask fails with the familiar shape error") {
     val graph = TorchScriptConfig.read(TinyPromptBert.promptGraph)
-    Using.resources(TorchScriptEncoder.load(graph, Device.cpu()),
+    Using.resources(TorchScriptTokenEncoder.load(graph, Device.cpu()),
       TextTokenizer.load(TinyPromptBert.promptGraph.resolve("tokenizer.json"), 124, false)) { (encoder, tokenizer) =>
       val batch = tokenizer.encode(Seq("a man is eating food.", "the dog").asJava).asScala
       val n = batch.map(_.length).max

@@ -72,10 +72,10 @@ class PartitionsSuite extends AnyFunSuite with LocalSparkSession {
     assert(Partitions.auto(10, 4) == 10)
     assert(Partitions.auto(0, 4) == 1)
     // Splits that already meet both bounds are kept; too few, or too full, are replaced.
-    assert(Partitions.AUTO.plan(20000, 16, 4) == 16)
-    assert(Partitions.AUTO.plan(20000, 1, 4) == 12)
-    assert(Partitions.AUTO.plan(100000, 12, 4) == 20)
-    assert(Partitions.of(7).plan(20000, 1, 4) == 7)
+    assert(Partitions.AUTO.choose(20000, 16, 4) == 16)
+    assert(Partitions.AUTO.choose(20000, 1, 4) == 12)
+    assert(Partitions.AUTO.choose(100000, 12, 4) == 20)
+    assert(Partitions.of(7).choose(20000, 1, 4) == 7)
     assert(Partitions.slots(spark.sparkContext) == 2, "local[2] has two task slots")
   }
 

@@ -31,7 +31,7 @@ class ModelLocatorSuite extends AnyFunSuite with ScratchSpace {
 
   test("a file: URI is copied once into the cache, keeping the directory's name and contents") {
     val dir = modelDir("tiny-model")
-    val source = ModelSource.describe(dir.toUri.toString, new Configuration(), "model directory")
+    val source = ModelSource.of(dir.toUri.toString, new Configuration(), "model directory")
     assert(source.kind == ModelSource.Kind.REMOTE)
     val local = ModelLocator.localize(source, cacheRoot)
     assert(local.getFileName.toString == "tiny-model")
@@ -47,10 +47,10 @@ class ModelLocatorSuite extends AnyFunSuite with ScratchSpace {
 
   test("a changed remote directory gets a new fingerprint and a fresh copy") {
     val dir = modelDir("changing-model")
-    val before = ModelSource.describe(dir.toUri.toString, new Configuration(), "model directory")
+    val before = ModelSource.of(dir.toUri.toString, new Configuration(), "model directory")
     val first = ModelLocator.localize(before, cacheRoot)
     write(dir.resolve("model.safetensors"), "retrained weights")
-    val after = ModelSource.describe(dir.toUri.toString, new Configuration(), "model directory")
+    val after = ModelSource.of(dir.toUri.toString, new Configuration(), "model directory")
     assert(after.fingerprint != before.fingerprint)
     val second = ModelLocator.localize(after, cacheRoot)
     assert(second != first)
@@ -59,21 +59,21 @@ class ModelLocatorSuite extends AnyFunSuite with ScratchSpace {
 
   test("a missing or non-directory remote location fails on describe, naming it") {
     val missing = tmp.resolve("nowhere").toUri.toString
-    val e = intercept[IllegalArgumentException](ModelSource.describe(missing, new Configuration(), "adapter directory"))
+    val e = intercept[IllegalArgumentException](ModelSource.of(missing, new Configuration(), "adapter directory"))
     assert(e.getMessage == s"$missing: adapter directory not found")
     val file = tmp.resolve("a-file")
     write(file, "x")
     val f = intercept[IllegalArgumentException](
-      ModelSource.describe(file.toUri.toString, new Configuration(), "model directory"))
+      ModelSource.of(file.toUri.toString, new Configuration(), "model directory"))
     assert(f.getMessage.contains("not a directory"))
   }
 
   test("plain paths pass through, and an empty location is the default model") {
-    val plain = ModelSource.describe("/models/mini", new Configuration(), "model directory")
+    val plain = ModelSource.of("/models/mini", new Configuration(), "model directory")
     assert(plain.kind == ModelSource.Kind.LOCAL && plain.hadoopConf == null)
     assert(ModelLocator.localize(plain, cacheRoot) == Path.of("/models/mini"))
-    val relative = ModelSource.describe("shipped-model", new Configuration(), "model directory")
+    val relative = ModelSource.of("shipped-model", new Configuration(), "model directory")
     assert(ModelLocator.localize(relative, cacheRoot) == Path.of("shipped-model"))
-    assert(ModelSource.describe("", new Configuration(), "model directory").kind == ModelSource.Kind.DEFAULT)
+    assert(ModelSource.of("", new Configuration(), "model directory").kind == ModelSource.Kind.DEFAULT)
   }
 }

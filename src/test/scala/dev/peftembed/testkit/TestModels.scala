@@ -3,6 +3,7 @@ package dev.peftembed.testkit
 import dev.peftembed.model.{BertConfig, Checkpoint}
 import dev.peftembed.onnx.{BertOnnxImporter, DefaultModel, ImportOptions}
 import dev.peftembed.peft.PromptAdapterWriter
+import dev.peftembed.runtime.CacheHome
 import java.nio.file.{Files, Path, StandardCopyOption}
 import java.util.Random
 import scala.util.Using
@@ -18,7 +19,7 @@ object TestModels {
     lazy val config: BertConfig = BertConfig.read(dir.resolve("config.json"))
   }
 
-  private lazy val cache: Path = Files.createDirectories(DefaultModel.home().resolve("test-cache"))
+  private lazy val cache: Path = Files.createDirectories(CacheHome.get().resolve("test-cache"))
 
   /** all-MiniLM-L6-v2: mean pooling, normalized; the project's default model. */
   lazy val miniLm: RealModel =

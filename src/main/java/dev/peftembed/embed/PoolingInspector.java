@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import dev.peftembed.pooling.AlignedMask;
 import dev.peftembed.text.TokenizedText;
 
-/** What {@link SentenceEncoder#probe} hands over: the inputs of the pooling step for one text. */
+/** What {@link SentenceEncoder#inspect} hands over: the inputs of the pooling step for one text. */
 @FunctionalInterface
-public interface PoolingProbe<T> {
+public interface PoolingInspector<T> {
   /**
    * @param tokens the text's tokens
    * @param attentionMask [1, N] int64: the tokenizer's mask

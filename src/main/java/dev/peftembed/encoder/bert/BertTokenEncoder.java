@@ -22,14 +22,14 @@ import dev.peftembed.model.Tensor;
  *       M, and the output stays N long.
  * </ul>
  */
-public final class PromptedBertEncoder implements TokenEncoder {
+public final class BertTokenEncoder implements TokenEncoder {
   private final BertModel model;
   private final NDArray prompt;
   private final AttentionPrefix prefix;
   private final LowRankTerms lora;
   private final boolean ownsModel;
 
-  private PromptedBertEncoder(BertModel model, NDArray prompt, AttentionPrefix prefix, LowRankTerms lora,
+  private BertTokenEncoder(BertModel model, NDArray prompt, AttentionPrefix prefix, LowRankTerms lora,
       boolean ownsModel) {
     this.model = model;
     this.prompt = prompt;
@@ -42,7 +42,7 @@ public final class PromptedBertEncoder implements TokenEncoder {
    * @param model the base model; closed with this encoder
    * @param promptEmbeddings the adapter's [M, H] table, or {@code null} for the base model alone
    */
-  public PromptedBertEncoder(BertModel model, Tensor promptEmbeddings) {
+  public BertTokenEncoder(BertModel model, Tensor promptEmbeddings) {
     this(model, promptTable(model, promptEmbeddings), null, null, true);
   }
 
@@ -50,8 +50,8 @@ public final class PromptedBertEncoder implements TokenEncoder {
    * @param model the base model; closed with this encoder
    * @param prefixTable a prefix-tuning adapter's [M, layers·2·H] table
    */
-  public static PromptedBertEncoder withPrefix(BertModel model, Tensor prefixTable) {
-    return new PromptedBertEncoder(model, null,
+  public static BertTokenEncoder withPrefix(BertModel model, Tensor prefixTable) {
+    return new BertTokenEncoder(model, null,
         AttentionPrefix.fromTable(model.manager(), model.dtype(), prefixTable, model.config()), null, true);
   }
 
@@ -64,9 +64,9 @@ public final class PromptedBertEncoder implements TokenEncoder {
    * @param prefixTable a prefix-tuning [M, layers·2·H] table, or {@code null}
    * @param lora a LoRA adapter's delta, applied unmerged to each batch, or {@code null}
    */
-  public static PromptedBertEncoder sharing(BertModel model, Tensor promptEmbeddings, Tensor prefixTable,
+  public static BertTokenEncoder sharing(BertModel model, Tensor promptEmbeddings, Tensor prefixTable,
       WeightDelta lora) {
-    return new PromptedBertEncoder(model, promptTable(model, promptEmbeddings),
+    return new BertTokenEncoder(model, promptTable(model, promptEmbeddings),
         prefixTable == null ? null : AttentionPrefix.fromTable(model.manager(), model.dtype(), prefixTable,
             model.config()),
         lora == null ? null : LowRankTerms.load(model.manager(), model.dtype(), model.config(), lora), false);

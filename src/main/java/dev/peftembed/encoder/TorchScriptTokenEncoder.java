@@ -30,14 +30,14 @@ import java.util.Map;
  * which can run code) are refused by it and reported as a format error. A loaded graph is run concurrently by every
  * task thread of an executor, which libtorch supports for inference.
  */
-public final class TorchScriptEncoder implements TokenEncoder {
+public final class TorchScriptTokenEncoder implements TokenEncoder {
   private final Model model;
   private final PtSymbolBlock graph;
   private final TorchScriptConfig config;
   private final GraphOutput output;
   private final DataType dtype;
 
-  private TorchScriptEncoder(Model model, PtSymbolBlock graph, TorchScriptConfig config, DataType dtype) {
+  private TorchScriptTokenEncoder(Model model, PtSymbolBlock graph, TorchScriptConfig config, DataType dtype) {
     this.model = model;
     this.graph = graph;
     this.config = config;
@@ -50,7 +50,7 @@ public final class TorchScriptEncoder implements TokenEncoder {
    *
    * @throws ModelFormatException one line naming the file, if it is not a TorchScript archive libtorch can load
    */
-  public static TorchScriptEncoder load(TorchScriptConfig config, Device device) {
+  public static TorchScriptTokenEncoder load(TorchScriptConfig config, Device device) {
     Path file = config.modelFile();
     Model model = Model.newInstance(file.toString(), device, "PyTorch");
     try {
@@ -59,7 +59,7 @@ public final class TorchScriptEncoder implements TokenEncoder {
       if (!(model.getBlock() instanceof PtSymbolBlock graph)) {
         throw new ModelFormatException(file, "not loaded as a TorchScript module");
       }
-      return new TorchScriptEncoder(model, graph, config, floatingType(graph));
+      return new TorchScriptTokenEncoder(model, graph, config, floatingType(graph));
     } catch (IOException | MalformedModelException | EngineException e) {
       model.close();
       throw new ModelFormatException(file, "cannot load the TorchScript graph (expected an archive written by "

@@ -28,11 +28,11 @@ import static org.apache.spark.sql.functions.when;
  *     model sees U+FFFD in their place), or a U+FFFD already there (a decoder upstream met such bytes)
  * @param unknownAdapter rows with a text whose adapter column names no declared adapter
  */
-public record TextKinds(long rows, long nullText, long emptyText, long blankText, long controlChars,
+public record TextKindCounts(long rows, long nullText, long emptyText, long blankText, long controlChars,
     long invalidUtf8, long unknownAdapter) {
 
   /** What a run that embeds no row counts. */
-  public static final TextKinds NONE = new TextKinds(0, 0, 0, 0, 0, 0, 0);
+  public static final TextKindCounts NONE = new TextKindCounts(0, 0, 0, 0, 0, 0, 0);
 
   /** Cc without tab (09), line feed (0A) and carriage return (0D). */
   private static final String CONTROL = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]";
@@ -44,7 +44,7 @@ public record TextKinds(long rows, long nullText, long emptyText, long blankText
    *
    * @return the counts, from one Spark job over the table
    */
-  public static TextKinds of(Dataset<Row> table, String textCol) {
+  public static TextKindCounts of(Dataset<Row> table, String textCol) {
     return of(table, textCol, null, Set.of());
   }
 
@@ -54,14 +54,14 @@ public record TextKinds(long rows, long nullText, long emptyText, long blankText
    * @param adapterCol the string column naming each row's adapter, or {@code null} without named adapters
    * @return the counts, from one Spark job over the table
    */
-  public static TextKinds of(Dataset<Row> table, String textCol, String adapterCol, Set<String> adapters) {
+  public static TextKindCounts of(Dataset<Row> table, String textCol, String adapterCol, Set<String> adapters) {
     Column text = col(textCol);
     Column unknown = adapterCol == null ? lit(false)
         : text.isNotNull().and(col(adapterCol).isNotNull()).and(not(col(adapterCol).isin(adapters.toArray())));
     Row c = table.agg(count(lit(1)), flagged(text.isNull()), flagged(text.equalTo("")), flagged(text.rlike(BLANK)),
         flagged(text.rlike(CONTROL)), flagged(is_valid_utf8(text).unary_$bang().or(text.contains("\uFFFD"))),
         flagged(unknown)).first();
-    return new TextKinds(c.getLong(0), c.getLong(1), c.getLong(2), c.getLong(3), c.getLong(4), c.getLong(5),
+    return new TextKindCounts(c.getLong(0), c.getLong(1), c.getLong(2), c.getLong(3), c.getLong(4), c.getLong(5),
         c.getLong(6));
   }
 
