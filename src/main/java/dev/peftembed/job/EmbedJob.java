@@ -91,8 +91,8 @@ public final class EmbedJob {
     // Before any job: the model, adapter and options are checked on the driver. The rows to embed are spread once
     // they are counted.
     stage.validate(table);
-    TextKindCounts kinds = JobGroup.COUNT.run(spark, "count input rows", () -> TextKindCounts.of(table, r.textCol(), adapterCol,
-        adapters));
+    TextKindCounts kinds = JobGroup.COUNT.run(spark, "count input rows",
+        () -> TextKindCounts.of(table, r.textCol(), adapterCol, adapters));
     long rowsIn = kinds.rows();
     // After withId: generated ids come from the input's own order, which the spread does not keep.
     Dataset<Row> embedded = stage.transform(r.partitions().spread(table, rowsIn)).select(col(r.idCol()).as("id"),

@@ -78,7 +78,8 @@ public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText
             + "\"truncated\":%d,\"failed\":%d,\"unknown_adapter\":%d,"
             + "\"model_loads\":%d,\"executors\":%d,\"seconds\":%.3f,\"rows_per_second\":%.1f%s}",
         rowsIn, rowsOut, embedded, nullText, badRows.emptyText(), badRows.blankText(), badRows.controlChars(),
-        badRows.invalidUtf8(), truncated, badRows.failed(), badRows.unknownAdapter(), modelLoads, executors, seconds, rowsPerSecond(),
+        badRows.invalidUtf8(), truncated, badRows.failed(), badRows.unknownAdapter(), modelLoads, executors, seconds,
+        rowsPerSecond(),
         incremental);
   }
 }

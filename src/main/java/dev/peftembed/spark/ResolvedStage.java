@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * What the driver resolves before a transform, in the order a user fixes mistakes: the output columns, then the
@@ -69,5 +70,22 @@ record ResolvedStage(OutputLayout layout, EncoderOptions options, ModelSource mo
     Map<String, Path> out = new LinkedHashMap<>();
     named.forEach((name, source) -> out.put(name, ModelLocator.localize(source)));
     return out;
+  }
+
+  /** @return what the transform embeds with, for its log line */
+  String describe() {
+    String adapters = adapter != null ? " + adapter " + plan.adapterDir()
+        : named.isEmpty() ? "" : " + adapters " + named.keySet();
+    return "with " + plan.model().path() + adapters + ": " + (plan.dimension() > 0 ? plan.dimension() : "(the graph's)")
+        + " dimensions, up to " + plan.maxRealTokens() + " real tokens, device " + options.device();
+  }
+
+  /**
+   * @param window the most rows encoded together
+   * @param loads counts model loads on the executors
+   * @return what each task runs over its partition
+   */
+  PartitionEmbedder embedder(int window, LongAccumulator loads) {
+    return new PartitionEmbedder(model, adapter, named, options, layout, window, loads);
   }
 }

@@ -21,7 +21,10 @@ final class BertOutput {
         LayerNormWeights.load(w.at("LayerNorm"), c.hiddenSize(), c.layerNormEps()));
   }
 
-  /** @return LayerNorm(intermediate·Wᵀ + b + residual), [B·L, H], with an unmerged adapter's term and LayerNorm shift where not null */
+  /**
+   * @return LayerNorm(intermediate·Wᵀ + b + residual), [B·L, H], with an unmerged adapter's term and LayerNorm shift
+   *     where not null
+   */
   NDArray forward(NDArray intermediate, NDArray residual, LowRankTerm term, NDArray normShift) {
     try (NDArray projected = dense.forward(intermediate)) {
       LowRankTerm.addTo(term, projected, intermediate);
