@@ -7,6 +7,8 @@ import dev.peftembed.job.OutputFormat;
 import dev.peftembed.onnx.DefaultModel;
 import dev.peftembed.spark.PeftEmbedder;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SaveMode;
@@ -45,8 +47,19 @@ final class EmbedCommand implements Callable<Integer> {
       + "(default: all-MiniLM-L6-v2)")
   String model;
 
-  @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT adapter directory")
-  String adapter;
+  @Option(names = "--adapter", paramLabel = "[NAME=]DIR", description = "PEFT adapter directory, local or any Hadoop "
+      + "URI; DIR alone applies to every row, repeated NAME=DIR declare adapters that each row picks by name in "
+      + "--adapter-col (null: the base model)")
+  List<String> adapters = new ArrayList<>();
+
+  @Option(names = "--base-model", paramLabel = "DIR", description = "the base model of a --model directory saved "
+      + "with an adapter (adapter_config.json and adapter_model.safetensors in place of the weights); default: the "
+      + "adapter's base_model_name_or_path when that is a local directory")
+  String baseModel;
+
+  @Option(names = "--adapter-col", defaultValue = "adapter", description = "with named adapters, the column naming "
+      + "each row's adapter (default: ${DEFAULT-VALUE})")
+  String adapterCol;
 
   @Option(names = "--output", paramLabel = "PATH", description = "where to write (demo default: "
       + "$PEFT_EMBED_HOME/demo/embeddings, replaced on each demo run)")
@@ -86,8 +99,14 @@ final class EmbedCommand implements Callable<Integer> {
     boolean demo = input == null;
     PeftEmbedder stage = new PeftEmbedder()
         .setModelPath(model == null ? "" : model)
-        .setAdapterPath(adapter == null ? "" : adapter)
+        .setBaseModelPath(baseModel == null ? "" : baseModel)
         .setEncoderOptions(encoding.options());
+    Path single = EncoderFlags.singleAdapter(adapters);
+    if (single != null) {
+      stage.setAdapterPath(adapters.get(0));
+    } else {
+      stage.setAdapters(adapters.toArray(new String[0])).setAdapterCol(adapterCol);
+    }
     InputFormat format = inputFormat == null ? null : InputFormat.parse(inputFormat);
     OutputFormat outFormat = OutputFormat.parse(outputFormat);
     SaveMode saveMode = saveMode(mode);

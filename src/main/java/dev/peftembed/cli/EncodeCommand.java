@@ -6,6 +6,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.peftembed.embed.Embedding;
+import dev.peftembed.embed.MultiAdapterEncoder;
+import dev.peftembed.embed.MultiAdapterPlan;
+import dev.peftembed.embed.NamedAdapters;
 import dev.peftembed.embed.SentenceEncoder;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -16,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,11 +56,55 @@ final class EncodeCommand implements Callable<Integer> {
   @Option(names = "--id-field", defaultValue = "id", description = "field holding the id (default: ${DEFAULT-VALUE})")
   String idField;
 
+  @Option(names = "--adapter-field", defaultValue = "adapter", description = "with named adapters, the field naming "
+      + "each row's adapter; missing or null: the base model (default: ${DEFAULT-VALUE})")
+  String adapterField;
+
+  /** Encodes a window's texts, each with the adapter its row names ({@code null}: none). */
+  private interface WindowEncoder extends AutoCloseable {
+    List<Embedding> encode(List<String> texts, List<String> adapters);
+
+    @Override
+    void close();
+  }
+
+  private WindowEncoder load() {
+    Map<String, Path> named = flags.namedAdapters();
+    if (named.isEmpty()) {
+      SentenceEncoder one = SentenceEncoder.load(flags.modelDir(), flags.singleAdapter(), flags.options());
+      return new WindowEncoder() {
+        @Override
+        public List<Embedding> encode(List<String> texts, List<String> adapters) {
+          return one.encode(texts);
+        }
+
+        @Override
+        public void close() {
+          one.close();
+        }
+      };
+    }
+    MultiAdapterEncoder many = MultiAdapterEncoder.load(MultiAdapterPlan.resolve(flags.modelDir(), named,
+        flags.options()));
+    return new WindowEncoder() {
+      @Override
+      public List<Embedding> encode(List<String> texts, List<String> adapters) {
+        return many.encode(texts, adapters);
+      }
+
+      @Override
+      public void close() {
+        many.close();
+      }
+    };
+  }
+
   @Override
   public Integer call() throws IOException {
     EncodeSummary summary = new EncodeSummary();
+    String adapterKey = flags.namedAdapters().isEmpty() ? null : adapterField;
     long start;
-    try (SentenceEncoder encoder = SentenceEncoder.load(flags.modelDir(), flags.adapter, flags.options());
+    try (WindowEncoder encoder = load();
         BufferedReader in = new BufferedReader(new InputStreamReader(
             input == null ? System.in : Files.newInputStream(input), StandardCharsets.UTF_8));
         OutputStream rawOut = output == null ? nonClosing(System.out) : Files.newOutputStream(output);
@@ -70,7 +118,7 @@ final class EncodeCommand implements Callable<Integer> {
         if (line.isBlank()) {
           continue;
         }
-        window.add(InputRow.parse(line, lineNumber, idField, textField));
+        window.add(InputRow.parse(line, lineNumber, idField, textField, adapterKey));
         if (window.size() == WINDOW) {
           writeWindow(encoder, window, out, summary);
           window.clear();
@@ -84,13 +132,15 @@ final class EncodeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void writeWindow(SentenceEncoder encoder, List<InputRow> rows, JsonGenerator out,
+  private static void writeWindow(WindowEncoder encoder, List<InputRow> rows, JsonGenerator out,
       EncodeSummary summary) throws IOException {
     if (rows.isEmpty()) {
       return;
     }
+    // A row already bad (not JSON, no string text) reaches no adapter, as a null text reaches none.
     List<String> texts = rows.stream().map(InputRow::text).toList();
-    List<Embedding> embeddings = encoder.encode(texts);
+    List<String> adapters = rows.stream().map(r -> r.text() == null ? null : r.adapter()).toList();
+    List<Embedding> embeddings = encoder.encode(texts, adapters);
     for (int i = 0; i < rows.size(); i++) {
       InputRow row = rows.get(i);
       Embedding e = embeddings.get(i);
@@ -126,27 +176,38 @@ final class EncodeCommand implements Callable<Integer> {
     out.flush();
   }
 
-  /** One input line: its id and text, or why it has none. */
-  record InputRow(JsonNode id, String text, String error) {
-    static InputRow parse(String line, long lineNumber, String idField, String textField) {
+  /**
+   * One input line: its id, text and adapter name, or why it has none.
+   *
+   * @param adapter the adapter the row names, or {@code null} for the base model
+   */
+  record InputRow(JsonNode id, String text, String adapter, String error) {
+    /** @param adapterField the field naming the row's adapter, or {@code null} without named adapters */
+    static InputRow parse(String line, long lineNumber, String idField, String textField, String adapterField) {
       JsonNode node;
       try {
         node = JSON.readTree(line);
       } catch (IOException e) {
-        return new InputRow(null, null, "line " + lineNumber + ": not valid JSON");
+        return new InputRow(null, null, null, "line " + lineNumber + ": not valid JSON");
       }
       if (node == null || !node.isObject()) {
-        return new InputRow(null, null, "line " + lineNumber + ": not a JSON object");
+        return new InputRow(null, null, null, "line " + lineNumber + ": not a JSON object");
       }
       JsonNode id = node.get(idField);
       JsonNode text = node.get(textField);
+      JsonNode adapter = adapterField == null ? null : node.get(adapterField);
+      if (adapter != null && !adapter.isNull() && !adapter.isTextual()) {
+        return new InputRow(id, null, null, "line " + lineNumber + ": field \"" + adapterField + "\" is not a "
+            + "string");
+      }
+      String adapterName = adapter == null || adapter.isNull() ? null : adapter.asText();
       if (text == null || text.isNull()) {
-        return new InputRow(id, null, null);
+        return new InputRow(id, null, adapterName, null);
       }
       if (!text.isTextual()) {
-        return new InputRow(id, null, "line " + lineNumber + ": field \"" + textField + "\" is not a string");
+        return new InputRow(id, null, null, "line " + lineNumber + ": field \"" + textField + "\" is not a string");
       }
-      return new InputRow(id, text.asText(), null);
+      return new InputRow(id, text.asText(), adapterName, null);
     }
   }
 
@@ -156,11 +217,14 @@ final class EncodeCommand implements Callable<Integer> {
     long embedded;
     long nullText;
     long badRows;
+    long unknownAdapter;
     long truncated;
 
     void count(InputRow row, Embedding e) {
       rows++;
-      if (row.error() != null || (e != null && !e.succeeded())) {
+      if (e != null && !e.succeeded() && e.error().startsWith(NamedAdapters.UNKNOWN)) {
+        unknownAdapter++;
+      } else if (row.error() != null || (e != null && !e.succeeded())) {
         badRows++;
       } else if (e == null) {
         nullText++;
@@ -175,7 +239,7 @@ final class EncodeCommand implements Callable<Integer> {
     @Override
     public String toString() {
       return "rows " + rows + ", embedded " + embedded + ", null text " + nullText + ", bad rows " + badRows
-          + ", truncated " + truncated;
+          + ", unknown_adapter " + unknownAdapter + ", truncated " + truncated;
     }
   }
 

@@ -34,7 +34,10 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     MaskInspection r;
-    try (SentenceEncoder encoder = SentenceEncoder.load(flags.modelDir(), flags.adapter, flags.options())) {
+    if (!flags.namedAdapters().isEmpty()) {
+      throw new IllegalArgumentException("inspect runs one adapter: give --adapter DIR without a name");
+    }
+    try (SentenceEncoder encoder = SentenceEncoder.load(flags.modelDir(), flags.singleAdapter(), flags.options())) {
       r = MaskInspection.of(encoder, text);
     }
     ObjectMapper json = new ObjectMapper();

@@ -47,11 +47,7 @@ final class SentenceEncoderLoader {
     DjlRuntime.prepare();
     long start = System.nanoTime();
     Device device = plan.options().device().resolve();
-    DataType dtype = plan.options().dtype() == Precision.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32;
-    if (dtype == DataType.FLOAT16 && !device.isGpu()) {
-      throw new IllegalArgumentException("dtype float16 needs a GPU; the model would run on " + device
-          + " (use float32 there)");
-    }
+    DataType dtype = computeType(plan.options(), device);
     TokenEncoder network = plan.model().isTorchScript()
         ? TorchScriptTokenEncoder.load(plan.model().torchScript(), device)
         : loadNative(plan, device, dtype);
@@ -60,6 +56,16 @@ final class SentenceEncoderLoader {
         plan.adapterDir() == null ? "" : " + adapter " + plan.adapterDir(), device, network.dtype(),
         (System.nanoTime() - start) / 1_000_000, describeNetwork(plan, encoder.tokenWidth()), encoder.describeShape());
     return encoder;
+  }
+
+  /** @return the compute dtype the options ask for, once it is known to run on {@code device} */
+  static DataType computeType(EncoderOptions options, Device device) {
+    DataType dtype = options.dtype() == Precision.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32;
+    if (dtype == DataType.FLOAT16 && !device.isGpu()) {
+      throw new IllegalArgumentException("dtype float16 needs a GPU; the model would run on " + device
+          + " (use float32 there)");
+    }
+    return dtype;
   }
 
   private static TokenEncoder loadNative(EncoderPlan plan, Device device, DataType dtype) {

@@ -1,6 +1,9 @@
 package dev.peftembed.job;
 
 import dev.peftembed.spark.PeftEmbedder;
+import dev.peftembed.embed.NamedAdapters;
+import java.util.List;
+import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -73,15 +76,23 @@ public final class EmbedJob {
     Dataset<Row> source = InputTable.read(spark, r.input(), format, r.textCol());
     PeftEmbedder stage = r.stage().copy(new org.apache.spark.ml.param.ParamMap())
         .setInputCol(r.textCol()).setOutputCol("embedding").setNumTokensCol("num_tokens").setTruncatedCol("truncated");
+    Set<String> adapters = NamedAdapters.parse(List.of(stage.getAdapters())).keySet();
+    String adapterCol = adapters.isEmpty() ? null : stage.getAdapterCol();
     if (r.incremental()) {
+      if (adapterCol != null) {
+        // The output keeps a hash of each text, not the adapter that embedded it: a row moved to another adapter
+        // would look unchanged.
+        throw new IllegalArgumentException("--incremental takes one adapter for every row, not named adapters");
+      }
       return IncrementalEmbed.run(spark, r, source, stage, start);
     }
     OutputLocation.refuseExisting(r.output(), r.mode(), hadoop);
-    Dataset<Row> table = InputTable.withId(source, r.idCol(), r.textCol());
+    Dataset<Row> table = InputTable.withId(source, r.idCol(), r.textCol(), adapterCol);
     // Before any job: the model, adapter and options are checked on the driver. The rows to embed are spread once
     // they are counted.
     stage.validate(table);
-    TextKindCounts kinds = JobGroup.COUNT.run(spark, "count input rows", () -> TextKindCounts.of(table, r.textCol()));
+    TextKindCounts kinds = JobGroup.COUNT.run(spark, "count input rows",
+        () -> TextKindCounts.of(table, r.textCol(), adapterCol, adapters));
     long rowsIn = kinds.rows();
     // After withId: generated ids come from the input's own order, which the spread does not keep.
     Dataset<Row> embedded = stage.transform(r.partitions().spread(table, rowsIn)).select(col(r.idCol()).as("id"),

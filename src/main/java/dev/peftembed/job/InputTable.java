@@ -1,6 +1,7 @@
 package dev.peftembed.job;
 
 import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -40,13 +41,18 @@ public final class InputTable {
    * Adds an id when the input has none: the row's position in the input, which is stable for the same input files
    * and split settings (Spark orders partitions by file and offset), so add it before spreading the rows over
    * partitions, which reorders them.
+   *
+   * @param adapterCol the column naming each row's adapter, kept beside the text; {@code null} for none
    */
-  static Dataset<Row> withId(Dataset<Row> table, String idCol, String textCol) {
+  static Dataset<Row> withId(Dataset<Row> table, String idCol, String textCol, String adapterCol) {
     if (Arrays.asList(table.columns()).contains(idCol)) {
       return table;
     }
     LOG.info("input has no column \"{}\": ids are generated from row positions", idCol);
-    Dataset<Row> texts = Arrays.asList(table.columns()).contains(textCol) ? table.select(textCol) : table;
+    List<String> columns = Arrays.asList(table.columns());
+    Dataset<Row> texts = !columns.contains(textCol) ? table
+        : adapterCol != null && columns.contains(adapterCol) ? table.select(textCol, adapterCol)
+        : table.select(textCol);
     StructType schema = texts.schema().add(idCol, DataTypes.LongType, false);
     JavaRDD<Row> rows = texts.javaRDD().zipWithIndex().map(t -> {
       Object[] values = new Object[t._1().size() + 1];

@@ -14,7 +14,8 @@ import java.util.Locale;
  * @param modelLoads model loads on executors: equals the executors in a fresh application
  * @param executors executors that ran embedding tasks
  * @param seconds wall time of the job, reading to commit (for an incremental run, comparing included)
- * @param badRows the other bad-row kinds: empty, blank, control characters, invalid UTF-8, failed rows
+ * @param badRows the other bad-row kinds: empty, blank, control characters, invalid UTF-8, failed rows, rows naming
+ *     an undeclared adapter
  * @param changes what an incremental run found, or {@code null} for a full run
  */
 public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText, long truncated, long modelLoads,
@@ -49,8 +50,10 @@ public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText
    * @param controlChars rows whose text held control characters or NUL, which the tokenizer drops
    * @param invalidUtf8 rows whose text was not valid UTF-8, or held U+FFFD where a decoder had met such bytes
    * @param failed rows with a text but no embedding: the model failed on them
+   * @param unknownAdapter rows with a text that name an adapter the job did not declare: not embedded
    */
-  public record BadRows(long emptyText, long blankText, long controlChars, long invalidUtf8, long failed) {}
+  public record BadRows(long emptyText, long blankText, long controlChars, long invalidUtf8, long failed,
+      long unknownAdapter) {}
 
   /**
    * @return rows this run passed to the model: every row a full run wrote, the new and changed rows of an incremental
@@ -72,10 +75,11 @@ public record JobSummary(long rowsIn, long rowsOut, long embedded, long nullText
         changes.rowsChanged(), changes.rowsUnchanged(), changes.rowsDeleted());
     return String.format(Locale.ROOT, "{\"rows_in\":%d,\"rows_out\":%d,\"embedded\":%d,\"null_text\":%d,"
             + "\"empty_text\":%d,\"blank_text\":%d,\"control_chars\":%d,\"invalid_utf8\":%d,"
-            + "\"truncated\":%d,\"failed\":%d,"
+            + "\"truncated\":%d,\"failed\":%d,\"unknown_adapter\":%d,"
             + "\"model_loads\":%d,\"executors\":%d,\"seconds\":%.3f,\"rows_per_second\":%.1f%s}",
         rowsIn, rowsOut, embedded, nullText, badRows.emptyText(), badRows.blankText(), badRows.controlChars(),
-        badRows.invalidUtf8(), truncated, badRows.failed(), modelLoads, executors, seconds, rowsPerSecond(),
+        badRows.invalidUtf8(), truncated, badRows.failed(), badRows.unknownAdapter(), modelLoads, executors, seconds,
+        rowsPerSecond(),
         incremental);
   }
 }

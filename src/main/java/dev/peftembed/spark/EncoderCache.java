@@ -1,8 +1,11 @@
 package dev.peftembed.spark;
 
 import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.embed.MultiAdapterEncoder;
+import dev.peftembed.embed.MultiAdapterPlan;
 import dev.peftembed.embed.SentenceEncoder;
 import java.nio.file.Path;
+import java.util.Map;
 import org.apache.spark.util.LongAccumulator;
 
 /**
@@ -16,6 +19,7 @@ import org.apache.spark.util.LongAccumulator;
  */
 public final class EncoderCache {
   private static final OncePerKey<Key, SentenceEncoder> ENCODERS = new OncePerKey<>();
+  private static final OncePerKey<SharedKey, MultiAdapterEncoder> SHARED = new OncePerKey<>();
 
   /**
    * What makes two encoders differ. Every option is part of it, because the encoder applies them all; the device is
@@ -27,7 +31,30 @@ public final class EncoderCache {
    */
   public record Key(Path model, Path adapter, EncoderOptions options) {}
 
+  /**
+   * What makes two many-adapter encoders differ.
+   *
+   * @param model the local model directory
+   * @param adapters the local adapter directories by name
+   * @param options the encoding options, with the device resolved
+   */
+  public record SharedKey(Path model, Map<String, Path> adapters, EncoderOptions options) {}
+
   private EncoderCache() {}
+
+  /**
+   * @param key the model, the named adapters and options
+   * @param loads counts the loads this call actually performs: one per base model, whatever the adapters
+   * @return the JVM's many-adapter encoder for {@code key}, loaded now if no task has loaded it yet
+   */
+  public static MultiAdapterEncoder get(SharedKey key, LongAccumulator loads) {
+    return SHARED.get(key, k -> {
+      MultiAdapterEncoder encoder = MultiAdapterEncoder.load(MultiAdapterPlan.resolve(k.model(), k.adapters(),
+          k.options()));
+      loads.add(1);
+      return encoder;
+    });
+  }
 
   /**
    * @param key the model, adapter and options

@@ -29,9 +29,10 @@ public final class OutputLayout implements Serializable {
   private final boolean numTokens;
   private final boolean truncated;
   private final boolean errors;
+  private final int adapterIndex;
 
   private OutputLayout(StructType schema, int inputWidth, int textIndex, boolean vector, boolean numTokens,
-      boolean truncated, boolean errors) {
+      boolean truncated, boolean errors, int adapterIndex) {
     this.schema = schema;
     this.inputWidth = inputWidth;
     this.textIndex = textIndex;
@@ -39,6 +40,28 @@ public final class OutputLayout implements Serializable {
     this.numTokens = numTokens;
     this.truncated = truncated;
     this.errors = errors;
+    this.adapterIndex = adapterIndex;
+  }
+
+  /**
+   * @param input the input schema
+   * @param adapterCol the string column naming each row's adapter
+   * @return this layout, reading each row's adapter name from {@code adapterCol}
+   * @throws IllegalArgumentException if the column is missing or not a string
+   */
+  public OutputLayout withAdapterColumn(StructType input, String adapterCol) {
+    if (!Arrays.asList(input.fieldNames()).contains(adapterCol)) {
+      throw new IllegalArgumentException("adapter column \"" + adapterCol + "\" does not exist; with named adapters "
+          + "each row names its adapter there (null: the base model); the columns are "
+          + Arrays.toString(input.fieldNames()));
+    }
+    DataType found = input.apply(adapterCol).dataType();
+    if (!found.equals(DataTypes.StringType)) {
+      throw new IllegalArgumentException("adapter column \"" + adapterCol + "\" must be a string, but it is "
+          + found.simpleString());
+    }
+    return new OutputLayout(schema, inputWidth, textIndex, vector, numTokens, truncated, errors,
+        input.fieldIndex(adapterCol));
   }
 
   /**
@@ -84,7 +107,7 @@ public final class OutputLayout implements Serializable {
     if (errors) {
       out = append(out, names, "error", errorCol, DataTypes.StringType);
     }
-    return new OutputLayout(out, input.size(), input.fieldIndex(inputCol), vector, counts, flags, errors);
+    return new OutputLayout(out, input.size(), input.fieldIndex(inputCol), vector, counts, flags, errors, -1);
   }
 
   private static StructType append(StructType schema, Set<String> taken, String role, String name, DataType type) {
@@ -106,6 +129,11 @@ public final class OutputLayout implements Serializable {
   /** @return the text of an input row, or {@code null} */
   public String text(Row input) {
     return input.getString(textIndex);
+  }
+
+  /** @return the adapter an input row names, or {@code null} for the base model or without an adapter column */
+  public String adapter(Row input) {
+    return adapterIndex < 0 ? null : input.getString(adapterIndex);
   }
 
   /**

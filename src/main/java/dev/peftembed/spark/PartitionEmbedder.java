@@ -1,13 +1,18 @@
 package dev.peftembed.spark;
 
 import dev.peftembed.embed.DeviceChoice;
+import dev.peftembed.embed.Embedding;
 import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.embed.MultiAdapterEncoder;
 import dev.peftembed.embed.SentenceEncoder;
 import dev.peftembed.runtime.DjlRuntime;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.resource.ResourceInformation;
@@ -23,6 +28,7 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
 
   private final ModelSource model;
   private final ModelSource adapter;
+  private final LinkedHashMap<String, ModelSource> named;
   private final EncoderOptions options;
   private final OutputLayout layout;
   private final int window;
@@ -30,16 +36,18 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
 
   /**
    * @param model where the model directory is
-   * @param adapter where the adapter directory is, or {@code null}
+   * @param adapter where the adapter applied to every row is, or {@code null}
+   * @param named where each named adapter is, by name; empty for none
    * @param options encoding options; the device is still the requested one
    * @param layout the output rows' shape
    * @param window the most rows encoded together
    * @param loads counts model loads on the executors
    */
-  PartitionEmbedder(ModelSource model, ModelSource adapter, EncoderOptions options, OutputLayout layout, int window,
-      LongAccumulator loads) {
+  PartitionEmbedder(ModelSource model, ModelSource adapter, LinkedHashMap<String, ModelSource> named,
+      EncoderOptions options, OutputLayout layout, int window, LongAccumulator loads) {
     this.model = model;
     this.adapter = adapter;
+    this.named = named;
     this.options = options;
     this.layout = layout;
     this.window = window;
@@ -50,26 +58,33 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
   public Iterator<Row> call(Iterator<Row> rows) {
     TaskContext task = TaskContext.get();
     // The encoder is looked up at the first window, so an empty partition neither copies nor loads a model.
-    SentenceEncoder[] encoder = new SentenceEncoder[1];
-    return new WindowedEmbeddingIterator(rows, window, texts -> {
-      if (encoder[0] == null) {
-        encoder[0] = encoderFor(task);
+    AtomicReference<BiFunction<List<String>, List<String>, List<Embedding>>> encoder = new AtomicReference<>();
+    return new WindowedEmbeddingIterator(rows, window, (texts, adapters) -> {
+      if (encoder.get() == null) {
+        encoder.set(encoderFor(task));
         // libtorch would split every op over all of the executor's cores while Spark runs a task on each of them:
         // N tasks of N threads thrash, and every op waits at a barrier for its slowest thread. A task computes on the
         // cores Spark gave it (spark.task.cpus).
         DjlRuntime.computeThreads(task.cpus());
       }
-      return encoder[0].encode(texts);
+      return encoder.get().apply(texts, adapters);
     }, layout);
   }
 
-  private SentenceEncoder encoderFor(TaskContext task) {
+  /** @return the executor's encoder, as a function of a window's texts and adapter names */
+  private BiFunction<List<String>, List<String>, List<Embedding>> encoderFor(TaskContext task) {
     DeviceChoice device = TaskDevices.select(options.device(), assignedGpus(task),
         () -> DjlRuntime.pytorch().getGpuCount(), task.partitionId());
     Path modelDir = ModelLocator.localize(model);
+    EncoderOptions resolved = options.withDevice(device, options.dtype());
+    if (!named.isEmpty()) {
+      MultiAdapterEncoder shared = EncoderCache.get(new EncoderCache.SharedKey(modelDir,
+          ResolvedStage.localize(named), resolved), loads);
+      return shared::encode;
+    }
     Path adapterDir = adapter == null ? null : ModelLocator.localize(adapter);
-    return EncoderCache.get(new EncoderCache.Key(modelDir, adapterDir, options.withDevice(device, options.dtype())),
-        loads);
+    SentenceEncoder one = EncoderCache.get(new EncoderCache.Key(modelDir, adapterDir, resolved), loads);
+    return (texts, adapters) -> one.encode(texts);
   }
 
   private static List<String> assignedGpus(TaskContext task) {

@@ -2,9 +2,11 @@ package dev.peftembed.spark;
 
 import dev.peftembed.embed.DeviceChoice;
 import dev.peftembed.embed.EncoderOptions;
+import dev.peftembed.embed.NamedAdapters;
 import dev.peftembed.embed.Normalization;
 import dev.peftembed.embed.Precision;
 import dev.peftembed.pooling.VirtualTokenPolicy;
+import java.util.List;
 import org.apache.spark.SparkContext;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -21,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Appends sentence embeddings of a string column, computed by a sentence-transformers model with an optional PEFT
- * prompt-tuning adapter, exactly as sentence-transformers (with the virtual-token fixes) computes them.
+ * adapter, or with the adapter each row names, exactly as sentence-transformers (with the virtual-token fixes) and
+ * PEFT compute them.
  *
  * <pre>{@code
  * PeftEmbedder embedder = new PeftEmbedder()
@@ -34,8 +37,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #transform} reads and cross-checks the model's and adapter's configs on the driver first, so a bad
  *       path or an incompatible adapter fails at once, with the one-line message of the {@code encode} command,
  *       before any task runs.
- *   <li>Each executor loads a model once per (model, adapter, options, device) and shares it among its task threads
- *       and across jobs ({@link EncoderCache}); {@link #modelLoads()} counts the loads.
+ *   <li>Each executor loads a model once per (model, adapters, options, device), however many adapters, and shares
+ *       it among its task threads and across jobs ({@link EncoderCache}); {@link #modelLoads()} counts the loads.
  *   <li>Partitions stream through in windows of {@value #WINDOW_ROWS} rows: memory is bounded whatever the partition
  *       size, row order is kept, every input column passes through untouched, and a null text gets a null
  *       embedding (empty and blank texts are embedded).
@@ -100,10 +103,26 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     return this;
   }
 
-  /**
-   * @return this, with virtual tokens {@code include}d in or {@code exclude}d from pooling
-   * @throws IllegalArgumentException naming the accepted values
-   */
+  /** @return this, with named adapters {@code NAME=DIR} (DIR as modelPath); a bad spec or a repeated name throws */
+  public PeftEmbedder setAdapters(String... value) {
+    NamedAdapters.parse(List.of(value));
+    set(adapters(), value);
+    return this;
+  }
+
+  /** @return this, with {@code value} as the base model of a modelPath saved with an adapter (empty: the one named) */
+  public PeftEmbedder setBaseModelPath(String value) {
+    set(baseModelPath(), value);
+    return this;
+  }
+
+  /** @return this, reading each row's adapter name from column {@code value} */
+  public PeftEmbedder setAdapterCol(String value) {
+    set(adapterCol(), value);
+    return this;
+  }
+
+  /** @return this, with virtual tokens {@code include}d in or {@code exclude}d from pooling; else throws */
   public PeftEmbedder setVirtualTokens(String value) {
     VirtualTokenPolicy.parse(value);
     set(virtualTokens(), value);
@@ -138,10 +157,7 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
     return this;
   }
 
-  /**
-   * @return this, at precision {@code float32} or {@code float16}
-   * @throws IllegalArgumentException naming the accepted values
-   */
+  /** @return this, at precision {@code float32} or {@code float16}; any other value throws, naming those */
   public PeftEmbedder setDtype(String value) {
     Precision.parse(value);
     set(dtype(), value);
@@ -236,13 +252,9 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     ResolvedStage r = resolve(dataset);
-    LOG.info("{}: {} -> {} with {}{}: {} dimensions, up to {} real tokens, device {}", uid(), getInputCol(),
-        getOutputCol(), r.plan().model().path(), r.adapter() == null ? "" : " + adapter " + r.plan().adapterDir(),
-        r.plan().dimension() != null ? r.plan().dimension() : "(the graph's)", r.plan().maxRealTokens(),
-        r.options().device());
-    PartitionEmbedder embed = new PartitionEmbedder(r.model(), r.adapter(), r.options(), r.layout(), WINDOW_ROWS,
-        loadCounter(dataset.sparkSession().sparkContext()));
-    return dataset.toDF().mapPartitions(embed, Encoders.row(r.layout().schema()));
+    LOG.info("{}: {} -> {} {}", uid(), getInputCol(), getOutputCol(), r.describe());
+    return dataset.toDF().mapPartitions(r.embedder(WINDOW_ROWS, loadCounter(dataset.sparkSession().sparkContext())),
+        Encoders.row(r.layout().schema()));
   }
 
   /**
@@ -266,10 +278,8 @@ public final class PeftEmbedder extends PeftEmbedderParams implements DefaultPar
    *     action. A model already in an executor's cache, from any earlier job of any stage, costs no load: in a
    *     fresh application this equals the number of executors (times GPUs per executor) that ran a task
    */
-  public long modelLoads() {
-    synchronized (this) {
-      return loads == null ? 0 : loads.value();
-    }
+  public synchronized long modelLoads() {
+    return loads == null ? 0 : loads.value();
   }
 
   @Override

@@ -24,6 +24,7 @@ public abstract class PeftEmbedderColumnParams extends Transformer {
   private final Param<String> numTokensCol;
   private final Param<String> truncatedCol;
   private final Param<String> errorCol;
+  private final Param<String> adapterCol;
 
   /**
    * Creates the column params and sets their defaults.
@@ -43,12 +44,15 @@ public abstract class PeftEmbedderColumnParams extends Transformer {
         + "token limit; empty for none");
     errorCol = new Param<>(this, "errorCol", "a new string column saying why a row has no embedding (null when it "
         + "has one, or when its text is null); empty for none");
+    adapterCol = new Param<>(this, "adapterCol", "with named adapters, the string column naming each row's "
+        + "adapter; null for the base model", nonEmpty());
     setDefault(inputCol, "text");
     setDefault(outputCol, "embedding");
     setDefault(outputType, "array");
     setDefault(numTokensCol, "");
     setDefault(truncatedCol, "");
     setDefault(errorCol, "");
+    setDefault(adapterCol, "adapter");
   }
 
   @Override
@@ -86,6 +90,19 @@ public abstract class PeftEmbedderColumnParams extends Transformer {
     return errorCol;
   }
 
+  /** @return the column naming each row's adapter, read with named adapters only; default {@code adapter} */
+  public Param<String> adapterCol() {
+    return adapterCol;
+  }
+
+  /** @return the value of {@link #adapterCol()} */
+  public String getAdapterCol() {
+    return getOrDefault(adapterCol);
+  }
+
+  /** @return whether rows pick among named adapters, so that {@link #adapterCol()} is read */
+  abstract boolean namesAdapters();
+
   /** @return the value of {@link #inputCol()} */
   public String getInputCol() {
     return getOrDefault(inputCol);
@@ -121,7 +138,8 @@ public abstract class PeftEmbedderColumnParams extends Transformer {
    * @throws IllegalArgumentException naming the column and what is wrong with it
    */
   OutputLayout outputLayout(StructType schema) {
-    return OutputLayout.of(schema, getInputCol(), getOutputCol(), getOutputType(), getNumTokensCol(),
+    OutputLayout layout = OutputLayout.of(schema, getInputCol(), getOutputCol(), getOutputType(), getNumTokensCol(),
         getTruncatedCol(), getErrorCol());
+    return namesAdapters() ? layout.withAdapterColumn(schema, getAdapterCol()) : layout;
   }
 }

@@ -9,6 +9,7 @@ import dev.peftembed.pooling.VirtualTokenPolicy;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.param.StringArrayParam;
 import static dev.peftembed.spark.StageParamChecks.parses;
 import static dev.peftembed.spark.StageParamChecks.zeroOrAtLeast;
 
@@ -26,6 +27,8 @@ public abstract class PeftEmbedderParams extends PeftEmbedderColumnParams {
 
   private final Param<String> modelPath;
   private final Param<String> adapterPath;
+  private final Param<String> baseModelPath;
+  private final StringArrayParam adapters;
   private final Param<String> virtualTokens;
   private final IntParam batchSize;
   private final IntParam maxBatchTokens;
@@ -49,6 +52,12 @@ public abstract class PeftEmbedderParams extends PeftEmbedderColumnParams {
         + "all-MiniLM-L6-v2");
     adapterPath = new Param<>(this, "adapterPath", "the PEFT prompt-tuning, P-tuning, prefix-tuning or LoRA "
         + "adapter directory, given like modelPath; empty for none");
+    baseModelPath = new Param<>(this, "baseModelPath", "the base model of a modelPath directory saved with an "
+        + "adapter (adapter_config.json and adapter_model.safetensors in place of the weights), given like modelPath; "
+        + "empty for the adapter's base_model_name_or_path when that is a local directory");
+    adapters = new StringArrayParam(this, "adapters", "named adapters, each NAME=DIR with DIR given like modelPath; "
+        + "each row picks one by the name in adapterCol (null: the base model), over one copy of the model. Not "
+        + "together with adapterPath");
     virtualTokens = new Param<>(this, "virtualTokens", "whether the adapter's virtual tokens take part in pooling: "
         + VirtualTokenPolicy.ALLOWED + " (include: as sentence-transformers computes; exclude: real tokens only)",
         parses(VirtualTokenPolicy::parse));
@@ -76,6 +85,8 @@ public abstract class PeftEmbedderParams extends PeftEmbedderColumnParams {
         zeroOrAtLeast(EncoderOptions.MIN_TRUNCATE_DIM));
     setDefault(modelPath, "");
     setDefault(adapterPath, "");
+    setDefault(adapters, new String[0]);
+    setDefault(baseModelPath, "");
     setDefault(virtualTokens, EncoderDefaults.VIRTUAL_TOKENS);
     setDefault(batchSize, Integer.parseInt(EncoderDefaults.BATCH_SIZE));
     setDefault(maxBatchTokens, Integer.parseInt(EncoderDefaults.MAX_BATCH_TOKENS));
@@ -95,6 +106,31 @@ public abstract class PeftEmbedderParams extends PeftEmbedderColumnParams {
   /** @return the PEFT adapter directory; default empty: none */
   public Param<String> adapterPath() {
     return adapterPath;
+  }
+
+  /** @return the base model of a model directory saved with an adapter; default empty: the one it names */
+  public Param<String> baseModelPath() {
+    return baseModelPath;
+  }
+
+  /** @return the value of {@link #baseModelPath()} */
+  public String getBaseModelPath() {
+    return getOrDefault(baseModelPath);
+  }
+
+  /** @return named adapters, {@code NAME=DIR} each; default empty: none */
+  public StringArrayParam adapters() {
+    return adapters;
+  }
+
+  /** @return the value of {@link #adapters()} */
+  public String[] getAdapters() {
+    return getOrDefault(adapters);
+  }
+
+  @Override
+  boolean namesAdapters() {
+    return getAdapters().length > 0;
   }
 
   /** @return {@code include} or {@code exclude} the virtual tokens from pooling; default {@code include} */

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.spark.sql.Row;
 
@@ -17,7 +18,7 @@ import org.apache.spark.sql.Row;
 final class WindowedEmbeddingIterator implements Iterator<Row> {
   private final Iterator<Row> input;
   private final int window;
-  private final Function<List<String>, List<Embedding>> encode;
+  private final BiFunction<List<String>, List<String>, List<Embedding>> encode;
   private final OutputLayout layout;
   private final List<Row> ready;
   private int next;
@@ -30,6 +31,14 @@ final class WindowedEmbeddingIterator implements Iterator<Row> {
    */
   WindowedEmbeddingIterator(Iterator<Row> input, int window, Function<List<String>, List<Embedding>> encode,
       OutputLayout layout) {
+    this(input, window, (texts, adapters) -> encode.apply(texts), layout);
+  }
+
+  /**
+   * @param encode texts (some null) and the adapter each row names ({@code null}: none) to one embedding per text
+   */
+  WindowedEmbeddingIterator(Iterator<Row> input, int window,
+      BiFunction<List<String>, List<String>, List<Embedding>> encode, OutputLayout layout) {
     if (window < 1) {
       throw new IllegalArgumentException("window must be at least 1 row, got " + window);
     }
@@ -71,10 +80,12 @@ final class WindowedEmbeddingIterator implements Iterator<Row> {
       return;
     }
     List<String> texts = new ArrayList<>(rows.size());
+    List<String> adapters = new ArrayList<>(rows.size());
     for (Row row : rows) {
       texts.add(layout.text(row));
+      adapters.add(layout.adapter(row));
     }
-    List<Embedding> embeddings = encode.apply(texts);
+    List<Embedding> embeddings = encode.apply(texts, adapters);
     if (embeddings.size() != rows.size()) {
       throw new IllegalStateException("the encoder returned " + embeddings.size() + " embeddings for "
           + rows.size() + " texts");

@@ -139,7 +139,7 @@ class BadRowsJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpa
     Files.write(f, "fine\n".getBytes(UTF_8) ++ Array[Byte](0x62, 0xff.toByte, 0x61, 0x64, '\n') ++
       "decoded upstream: \ufffd\nalso fine\n".getBytes(UTF_8))
     val table = InputTable.read(spark, f.toString, InputFormat.TEXT, "text")
-    assert(TextKindCounts.of(table, "text") == new TextKindCounts(4, 0, 0, 0, 0, 2))
+    assert(TextKindCounts.of(table, "text") == new TextKindCounts(4, 0, 0, 0, 0, 2, 0))
     assert(table.collect().map(_.getString(0)).toSeq ==
       Seq("fine", "b\ufffdad", "decoded upstream: \ufffd", "also fine"), "the stage reads U+FFFD for the bad byte")
   }

@@ -135,7 +135,7 @@ class EmbedJobSuite extends AnyFunSuite with LocalSparkSession with ScratchSpace
     val summary = json.readTree(out.trim.linesIterator.toSeq.last)
     assert(summary.get("rows_in").asLong == 12 && summary.get("rows_out").asLong == 12)
     Seq("embedded", "null_text", "empty_text", "blank_text", "control_chars", "invalid_utf8", "truncated",
-      "failed", "model_loads", "executors", "seconds", "rows_per_second")
+      "failed", "unknown_adapter", "model_loads", "executors", "seconds", "rows_per_second")
       .foreach(k => assert(summary.has(k), k))
     assert(Files.list(dir.resolve("out")).iterator().asScala.exists(_.getFileName.toString.endsWith(".json")))
 

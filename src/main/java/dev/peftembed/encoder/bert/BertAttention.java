@@ -20,9 +20,9 @@ final class BertAttention {
         BertSelfOutput.load(w.at("output"), c));
   }
 
-  NDArray forward(NDArray x, AttentionInputs in) {
-    try (NDArray context = self.forward(x, in)) {
-      return output.forward(context, x);
+  NDArray forward(NDArray x, AttentionInputs in, LayerTerms terms) {
+    try (NDArray context = self.forward(x, in, terms.qkv())) {
+      return output.forward(context, x, terms.attentionOutput(), terms.attentionNormShift());
     }
   }
 }

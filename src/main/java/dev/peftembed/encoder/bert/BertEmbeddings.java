@@ -46,7 +46,7 @@ final class BertEmbeddings implements TokenEmbeddings {
   }
 
   @Override
-  public NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past) {
+  public NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past, NDArray normShift) {
     NDArray x = words(wordEmbeddings, ids, prompt);
     long end = past + x.getShape().get(1);
     requireFits(end, maxPositions);
@@ -55,7 +55,7 @@ final class BertEmbeddings implements TokenEmbeddings {
     }
     addTokenTypes(x, tokenTypeEmbeddings, typeIds);
     try (NDArray sum = x) {
-      return layerNorm.forward(sum);
+      return LowRankTerm.shifted(layerNorm.forward(sum), normShift);
     }
   }
 

@@ -25,10 +25,11 @@ final class BertEncoder implements LayerStack {
 
   /** Consumes {@code x}: each layer's input is closed once the next output exists. */
   @Override
-  public NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix) {
+  public NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix, LowRankTerms lora) {
     NDArray h = x;
     for (int i = 0; i < layers.size(); i++) {
-      NDArray next = layers.get(i).forward(h, in.forLayer(prefix, i));
+      LayerTerms terms = lora == null ? LayerTerms.NONE : lora.layer(i);
+      NDArray next = layers.get(i).forward(h, in.forLayer(prefix, i), terms);
       h.close();
       h = next;
     }

@@ -30,7 +30,13 @@ public final class BertIntermediate {
 
   /** @return act(x·Wᵀ + b), [B·L, intermediate] */
   public NDArray forward(NDArray x) {
+    return forward(x, null);
+  }
+
+  /** @return act(x·Wᵀ + b), [B·L, intermediate], with an unmerged adapter's term where not null */
+  NDArray forward(NDArray x, LowRankTerm term) {
     try (NDArray projected = dense.forward(x)) {
+      LowRankTerm.addTo(term, projected, x);
       return activate(projected, activation);
     }
   }

@@ -26,10 +26,10 @@ final class BertLayer {
    * Every intermediate is closed as soon as it is dead, so libtorch's allocator reuses warm memory instead of
    * faulting in fresh pages, which on CPU costs more than the arithmetic.
    */
-  NDArray forward(NDArray x, AttentionInputs in) {
-    try (NDArray attended = attention.forward(x, in);
-        NDArray expanded = intermediate.forward(attended)) {
-      return output.forward(expanded, attended);
+  NDArray forward(NDArray x, AttentionInputs in, LayerTerms terms) {
+    try (NDArray attended = attention.forward(x, in, terms);
+        NDArray expanded = intermediate.forward(attended, terms.intermediate())) {
+      return output.forward(expanded, attended, terms.output(), terms.outputNormShift());
     }
   }
 }

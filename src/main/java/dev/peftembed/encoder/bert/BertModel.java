@@ -120,10 +120,11 @@ public final class BertModel implements AutoCloseable {
    * @param attentionMask [B, P+M+N] in the model dtype: 1 attended, 0 padding
    * @param prompt [M, H] virtual-token embeddings placed before the real tokens, or {@code null}
    * @param prefix P keys and values per layer placed before the tokens' own (prefix tuning), or {@code null}
+   * @param lora an unmerged LoRA adapter's terms, applied to every row of the batch, or {@code null}
    * @return [B, M+N, H] token embeddings, allocated from {@code ids}' manager
    */
   public NDArray forward(NDArray ids, NDArray typeIds, NDArray attentionMask, NDArray prompt,
-      AttentionPrefix prefix) {
+      AttentionPrefix prefix, LowRankTerms lora) {
     JniUtils.setGradMode(false);
     long batch = ids.getShape().get(0);
     long length = ids.getShape().get(1) + (prompt == null ? 0 : prompt.getShape().get(0));
@@ -136,10 +137,12 @@ public final class BertModel implements AutoCloseable {
     float lowest = dtype == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
     try (NDArray bias = attentionMask.sub(1).muli(-lowest).reshape(batch, 1, 1, keys)) {
       NDArray flat;
-      try (NDArray embedded = embeddings.forward(ids, typeIds, prompt, past)) {
+      try (NDArray embedded = embeddings.forward(ids, typeIds, prompt, past,
+          lora == null ? null : lora.embeddingsShift())) {
         flat = embedded.reshape(batch * length, config.hiddenSize());
       }
-      try (NDArray hidden = encoder.forward(flat, new AttentionInputs(batch, length, bias, null, null), prefix)) {
+      try (NDArray hidden = encoder.forward(flat, new AttentionInputs(batch, length, bias, null, null), prefix,
+          lora)) {
         return hidden.reshape(batch, length, config.hiddenSize());
       }
     }

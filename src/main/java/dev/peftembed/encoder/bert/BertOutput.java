@@ -27,9 +27,18 @@ public final class BertOutput {
 
   /** @return LayerNorm(intermediate·Wᵀ + b + residual), [B·L, H] */
   public NDArray forward(NDArray intermediate, NDArray residual) {
+    return forward(intermediate, residual, null, null);
+  }
+
+  /**
+   * @return LayerNorm(intermediate·Wᵀ + b + residual), [B·L, H], with an unmerged adapter's term and LayerNorm shift
+   *     where not null
+   */
+  NDArray forward(NDArray intermediate, NDArray residual, LowRankTerm term, NDArray normShift) {
     try (NDArray projected = dense.forward(intermediate)) {
+      LowRankTerm.addTo(term, projected, intermediate);
       projected.addi(residual);
-      return layerNorm.forward(projected);
+      return LowRankTerm.shifted(layerNorm.forward(projected), normShift);
     }
   }
 }

@@ -62,12 +62,15 @@ final class BertSelfAttention {
 
   /**
    * @param x [B·L, H] hidden states
+   * @param term an unmerged adapter's term of the fused projection, or {@code null}
    * @return [B·L, H] context vectors
    */
-  NDArray forward(NDArray x, AttentionInputs in) {
+  NDArray forward(NDArray x, AttentionInputs in, LowRankTerm term) {
     long batch = in.batch();
     long length = in.length();
-    try (NDArray projected = qkv.forward(x);
+    NDArray projected = qkv.forward(x);
+    LowRankTerm.addTo(term, projected, x);
+    try (projected;
         NDArray split = projected.reshape(batch, length, 3, heads, headSize);
         NDArray perm = split.transpose(2, 0, 3, 1, 4);
         NDArray q = perm.get(0);

@@ -22,11 +22,15 @@ final class BertSelfOutput {
         LayerNormWeights.load(w.at("LayerNorm"), h, c.layerNormEps()));
   }
 
-  /** @return LayerNorm(context·Wᵀ + b + residual), [B·L, H] */
-  NDArray forward(NDArray context, NDArray residual) {
+  /**
+   * @return LayerNorm(context·Wᵀ + b + residual), [B·L, H], with an unmerged adapter's term and LayerNorm shift
+   *     where not null
+   */
+  NDArray forward(NDArray context, NDArray residual, LowRankTerm term, NDArray normShift) {
     try (NDArray projected = dense.forward(context)) {
+      LowRankTerm.addTo(term, projected, context);
       projected.addi(residual);
-      return layerNorm.forward(projected);
+      return LowRankTerm.shifted(layerNorm.forward(projected), normShift);
     }
   }
 }

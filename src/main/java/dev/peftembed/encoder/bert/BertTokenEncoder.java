@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.peftembed.encoder.TokenEncoder;
+import dev.peftembed.encoder.WeightDelta;
 import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.Tensor;
 
@@ -25,11 +26,16 @@ public final class BertTokenEncoder implements TokenEncoder {
   private final BertModel model;
   private final NDArray prompt;
   private final AttentionPrefix prefix;
+  private final LowRankTerms lora;
+  private final boolean ownsModel;
 
-  private BertTokenEncoder(BertModel model, NDArray prompt, AttentionPrefix prefix) {
+  private BertTokenEncoder(BertModel model, NDArray prompt, AttentionPrefix prefix, LowRankTerms lora,
+      boolean ownsModel) {
     this.model = model;
     this.prompt = prompt;
     this.prefix = prefix;
+    this.lora = lora;
+    this.ownsModel = ownsModel;
   }
 
   /**
@@ -37,8 +43,7 @@ public final class BertTokenEncoder implements TokenEncoder {
    * @param promptEmbeddings the adapter's [M, H] table, or {@code null} for the base model alone
    */
   public BertTokenEncoder(BertModel model, Tensor promptEmbeddings) {
-    this(model, promptEmbeddings == null ? null : WeightLoader.toDevice(model.manager(), model.dtype(),
-        promptEmbeddings.data(), promptEmbeddings.shape()), null);
+    this(model, promptTable(model, promptEmbeddings), null, null, true);
   }
 
   /**
@@ -47,7 +52,29 @@ public final class BertTokenEncoder implements TokenEncoder {
    */
   public static BertTokenEncoder withPrefix(BertModel model, Tensor prefixTable) {
     return new BertTokenEncoder(model, null,
-        AttentionPrefix.fromTable(model.manager(), model.dtype(), prefixTable, model.config()));
+        AttentionPrefix.fromTable(model.manager(), model.dtype(), prefixTable, model.config()), null, true);
+  }
+
+  /**
+   * One adapter over a base model that other adapters share: the adapter's arrays live in the model's manager, and
+   * closing this encoder leaves the model open for its owner to close. At most one of the three is given; none is
+   * the base model alone.
+   *
+   * @param promptEmbeddings a prompt-tuning or P-tuning [M, H] table, or {@code null}
+   * @param prefixTable a prefix-tuning [M, layers·2·H] table, or {@code null}
+   * @param lora a LoRA adapter's delta, applied unmerged to each batch, or {@code null}
+   */
+  public static BertTokenEncoder sharing(BertModel model, Tensor promptEmbeddings, Tensor prefixTable,
+      WeightDelta lora) {
+    return new BertTokenEncoder(model, promptTable(model, promptEmbeddings),
+        prefixTable == null ? null : AttentionPrefix.fromTable(model.manager(), model.dtype(), prefixTable,
+            model.config()),
+        lora == null ? null : LowRankTerms.load(model.manager(), model.dtype(), model.config(), lora), false);
+  }
+
+  private static NDArray promptTable(BertModel model, Tensor promptEmbeddings) {
+    return promptEmbeddings == null ? null : WeightLoader.toDevice(model.manager(), model.dtype(),
+        promptEmbeddings.data(), promptEmbeddings.shape());
   }
 
   @Override
@@ -55,14 +82,14 @@ public final class BertTokenEncoder implements TokenEncoder {
     long m = prompt != null ? prompt.getShape().get(0) : prefix != null ? prefix.length() : 0;
     if (m == 0) {
       try (NDArray mask = attentionMask.toType(model.dtype(), false)) {
-        return model.forward(ids, typeIds, mask, null, null);
+        return model.forward(ids, typeIds, mask, null, null, lora);
       }
     }
     long batch = ids.getShape().get(0);
     try (NDArray ones = ids.getManager().ones(new Shape(batch, m), model.dtype());
         NDArray real = attentionMask.toType(model.dtype(), false);
         NDArray mask = NDArrays.concat(new NDList(ones, real), 1)) {
-      return model.forward(ids, null, mask, prompt, prefix);
+      return model.forward(ids, null, mask, prompt, prefix, lora);
     }
   }
 
@@ -86,8 +113,11 @@ public final class BertTokenEncoder implements TokenEncoder {
     return model.dtype();
   }
 
+  /** Frees the model, unless it is {@link #sharing} it with other adapters. */
   @Override
   public void close() {
-    model.close();
+    if (ownsModel) {
+      model.close();
+    }
   }
 }

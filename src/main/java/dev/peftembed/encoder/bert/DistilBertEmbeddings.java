@@ -34,7 +34,7 @@ final class DistilBertEmbeddings implements TokenEmbeddings {
 
   /** {@code typeIds} are ignored, as DistilBertModel takes none; {@code past} is 0, as it takes no prefix. */
   @Override
-  public NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past) {
+  public NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past, NDArray normShift) {
     NDArray x = BertEmbeddings.words(wordEmbeddings, ids, prompt);
     long end = past + x.getShape().get(1);
     BertEmbeddings.requireFits(end, maxPositions);
@@ -42,7 +42,7 @@ final class DistilBertEmbeddings implements TokenEmbeddings {
       x.addi(positions);
     }
     try (NDArray sum = x) {
-      return layerNorm.forward(sum);
+      return LowRankTerm.shifted(layerNorm.forward(sum), normShift);
     }
   }
 }

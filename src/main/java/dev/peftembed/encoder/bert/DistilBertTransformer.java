@@ -7,7 +7,7 @@ import dev.peftembed.model.BertConfig;
 import java.util.ArrayList;
 import java.util.List;
 
-/** DistilBERT's {@code transformer}: the stack of {@link TransformerBlock}s. It takes no prefix. */
+/** DistilBERT's {@code transformer}: the stack of {@link TransformerBlock}s. It takes no prefix and no unmerged LoRA. */
 final class DistilBertTransformer implements LayerStack {
   private final List<TransformerBlock> layers;
 
@@ -24,9 +24,12 @@ final class DistilBertTransformer implements LayerStack {
   }
 
   @Override
-  public NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix) {
+  public NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix, LowRankTerms lora) {
     if (prefix != null) {
       throw new IllegalArgumentException("DistilBERT takes no prefix: its attention has no past keys and values");
+    }
+    if (lora != null) {
+      throw new IllegalArgumentException("DistilBERT takes LoRA merged into its weights only, one adapter per model");
     }
     NDArray h = x;
     for (TransformerBlock layer : layers) {

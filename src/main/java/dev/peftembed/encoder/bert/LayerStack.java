@@ -9,7 +9,8 @@ interface LayerStack {
    *
    * @param x [B·L, H] embedded tokens
    * @param prefix prefix tuning's keys and values, or {@code null}
+   * @param lora an unmerged LoRA adapter's terms, or {@code null}
    * @return [B·L, H] last hidden state
    */
-  NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix);
+  NDArray forward(NDArray x, AttentionInputs in, AttentionPrefix prefix, LowRankTerms lora);
 }

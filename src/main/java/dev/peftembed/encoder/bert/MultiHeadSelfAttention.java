@@ -28,7 +28,7 @@ final class MultiHeadSelfAttention {
 
   /** @return out_lin(attention context), [B·L, H], before the residual */
   NDArray forward(NDArray x, AttentionInputs in) {
-    try (NDArray context = self.forward(x, in)) {
+    try (NDArray context = self.forward(x, in, null)) {
       return outLin.forward(context);
     }
   }

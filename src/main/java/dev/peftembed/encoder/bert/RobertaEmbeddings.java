@@ -50,7 +50,7 @@ final class RobertaEmbeddings implements TokenEmbeddings {
   }
 
   @Override
-  public NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past) {
+  public NDArray forward(NDArray ids, NDArray typeIds, NDArray prompt, int past, NDArray normShift) {
     NDArray x = BertEmbeddings.words(wordEmbeddings, ids, prompt);
     long length = x.getShape().get(1);
     BertEmbeddings.requireFits(padTokenId + 1L + past + length, maxPositions);
@@ -67,7 +67,7 @@ final class RobertaEmbeddings implements TokenEmbeddings {
     }
     BertEmbeddings.addTokenTypes(x, tokenTypeEmbeddings, typeIds);
     try (NDArray sum = x) {
-      return layerNorm.forward(sum);
+      return LowRankTerm.shifted(layerNorm.forward(sum), normShift);
     }
   }
 
