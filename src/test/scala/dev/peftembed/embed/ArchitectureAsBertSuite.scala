@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import com.fasterxml.jackson.databind.node.ObjectNode
 import dev.peftembed.model.{BertConfig, SafetensorsFile, SafetensorsWriter}
 import dev.peftembed.pooling.VirtualTokenPolicy
-import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TinyEncoders}
+import dev.peftembed.testkit.{ModelVariants, ScratchSpace, TinyEncoders, TinyMPNet}
 import dev.peftembed.testkit.VectorMath._
 import java.nio.file.{Files, Path}
 import java.util.{Random, TreeMap}
@@ -156,5 +156,34 @@ class ArchitectureAsBertSuite extends AnyFunSuite with ScratchSpace {
       new SafetensorsWriter.Entry(Array(8194L, TinyEncoders.Hidden), rows)))
     same("8194 positions", encode(dir, f.adapter, VirtualTokenPolicy.INCLUDE, f.texts),
       encode(f.st, f.adapter, VirtualTokenPolicy.INCLUDE, f.texts))
+  }
+
+  test("named adapters over XLM-R: a LoRA adapter applied unmerged gives its merged vectors, beside a prompt") {
+    val f = TinyEncoders.xlmRoberta
+    val c = BertConfig.read(f.st.resolve("config.json"))
+    val adapter = lora(c.numLayers(), c.hiddenSize(), "encoder.layer", "attention.self.query", "attention.self.value")
+    val options = EncoderOptions.defaults().withDevice("cpu", "float32")
+    val plan = MultiAdapterPlan.resolve(f.st, Map("lora" -> adapter, "prompt" -> f.adapter).asJava, options)
+    val names = f.texts.indices.map(i => Seq("lora", "prompt", null)(i % 3))
+    val mixed = Using.resource(MultiAdapterEncoder.load(plan))(_.encode(f.texts.asJava, names.asJava).asScala.toSeq)
+    for ((name, dir) <- Seq("lora" -> adapter, "prompt" -> f.adapter, (null: String) -> (null: Path))) {
+      val rows = names.indices.filter(i => names(i) == name)
+      val alone = encode(f.st, dir, VirtualTokenPolicy.INCLUDE, rows.map(f.texts))
+      same(s"xlm-roberta named ${Option(name).getOrElse("base")}", rows.map(mixed(_).vector), alone)
+    }
+  }
+
+  test("named adapters over MPNet, and named LoRA over DistilBERT, are refused on the driver in one line") {
+    val options = EncoderOptions.defaults().withDevice("cpu", "float32")
+    val mpnet = intercept[IllegalArgumentException](
+      MultiAdapterPlan.resolve(TinyMPNet.st, Map("p" -> TinyMPNet.adapter).asJava, options))
+    assert(mpnet.getMessage.contains("model_type mpnet are not supported") && !mpnet.getMessage.contains("\n"))
+    val d = TinyEncoders.distilBert
+    val c = BertConfig.read(d.st.resolve("config.json"))
+    val adapter = lora(c.numLayers(), c.hiddenSize(), "transformer.layer", "attention.q_lin", "attention.v_lin")
+    val distil = intercept[IllegalArgumentException](
+      MultiAdapterPlan.resolve(d.st, Map("l" -> adapter).asJava, options))
+    assert(distil.getMessage.contains("model_type distilbert are not supported for LoRA"), distil.getMessage)
+    MultiAdapterPlan.resolve(d.st, Map("p" -> d.adapter).asJava, options)
   }
 }
