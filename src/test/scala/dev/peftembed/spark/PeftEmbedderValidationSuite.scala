@@ -73,13 +73,14 @@ class PeftEmbedderValidationSuite extends AnyFunSuite with LocalSparkSession wit
   test("defaults, as explainParams shows them") {
     val stage = new PeftEmbedder()
     assert(stage.getInputCol == "text" && stage.getOutputCol == "embedding")
-    assert(stage.getModelPath == "" && stage.getAdapterPath == "")
+    assert(stage.getModelPath == "" && stage.getAdapterPath == "" && stage.getBaseModelPath == "")
+    assert(stage.getAdapters.isEmpty && stage.getAdapterCol == "adapter")
     assert(stage.getBatchSize == 64 && stage.getMaxBatchTokens == 16384 && stage.getMaxSeqLength == 0)
     assert(stage.getDevice == "auto" && stage.getDtype == "float32" && stage.getOutputType == "array")
     assert(stage.getVirtualTokens == "include" && stage.getNormalize == "model" && stage.getTruncateDim == 0)
     assert(stage.getPrompt == null && stage.getPromptName == "")
     assert(stage.getNumTokensCol == "" && stage.getTruncatedCol == "" && stage.getErrorCol == "")
-    assert(stage.params.length == 18)
+    assert(stage.params.length == 21)
     assert(stage.explainParams().contains("batchSize: the most rows per forward pass (>= 1) (default: 64)"))
   }
 
