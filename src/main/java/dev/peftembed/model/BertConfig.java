@@ -70,19 +70,8 @@ public record BertConfig(
 
   /** BERT's field names, which RoBERTa and XLM-RoBERTa share (configuration_bert.py, configuration_roberta.py). */
   private static BertConfig readBert(JsonNode n, Path file, Architecture architecture) {
-    return new BertConfig(
-        JsonFiles.requireInt(n, "hidden_size", file),
-        JsonFiles.requireInt(n, "num_hidden_layers", file),
-        JsonFiles.requireInt(n, "num_attention_heads", file),
-        JsonFiles.requireInt(n, "intermediate_size", file),
-        JsonFiles.requireInt(n, "max_position_embeddings", file),
-        JsonFiles.requireInt(n, "vocab_size", file),
-        JsonFiles.optInt(n, "type_vocab_size", 2, file),
-        JsonFiles.optDouble(n, "layer_norm_eps", 1e-12, file),
-        HiddenActivation.fromConfig(JsonFiles.optText(n, "hidden_act", "gelu", file), file),
-        JsonFiles.optText(n, "_name_or_path", null, file),
-        architecture,
-        // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT's numbers nothing, so is not read
+    // RoBERTa's pad_token_id defaults to 1 (configuration_roberta.py); BERT numbers nothing, so it is not read
+    return bertFields(n, file, architecture, JsonFiles.optInt(n, "type_vocab_size", 2, file),
         architecture.numbersPositionsAfterPadding() ? JsonFiles.optInt(n, "pad_token_id", 1, file) : 0);
   }
 
@@ -93,6 +82,11 @@ public record BertConfig(
    */
   private static BertConfig readMPNet(JsonNode n, Path file) {
     requireMPNetBuckets(n, file);
+    return bertFields(n, file, Architecture.MPNET, 1, MPNET_PADDING_IDX);
+  }
+
+  private static BertConfig bertFields(JsonNode n, Path file, Architecture architecture, int typeVocabSize,
+      int padTokenId) {
     return new BertConfig(
         JsonFiles.requireInt(n, "hidden_size", file),
         JsonFiles.requireInt(n, "num_hidden_layers", file),
@@ -100,12 +94,12 @@ public record BertConfig(
         JsonFiles.requireInt(n, "intermediate_size", file),
         JsonFiles.requireInt(n, "max_position_embeddings", file),
         JsonFiles.requireInt(n, "vocab_size", file),
-        1,
+        typeVocabSize,
         JsonFiles.optDouble(n, "layer_norm_eps", 1e-12, file),
         HiddenActivation.fromConfig(JsonFiles.optText(n, "hidden_act", "gelu", file), file),
         JsonFiles.optText(n, "_name_or_path", null, file),
-        Architecture.MPNET,
-        MPNET_PADDING_IDX);
+        architecture,
+        padTokenId);
   }
 
   /**

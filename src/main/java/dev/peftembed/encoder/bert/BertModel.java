@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.peftembed.encoder.AttentionMasks;
 import dev.peftembed.encoder.CpuActivationBudget;
 import dev.peftembed.encoder.ScaledDotProductAttention;
 import dev.peftembed.encoder.WeightLoader;
@@ -134,8 +135,7 @@ public final class BertModel implements AutoCloseable {
       throw new IllegalArgumentException("attention mask has " + keys + " positions but the model attends to "
           + (past + length) + " (prefix, virtual and real tokens)");
     }
-    float lowest = dtype == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
-    try (NDArray bias = attentionMask.sub(1).muli(-lowest).reshape(batch, 1, 1, keys)) {
+    try (NDArray bias = AttentionMasks.additiveBias(attentionMask, dtype)) {
       NDArray flat;
       try (NDArray embedded = embeddings.forward(ids, typeIds, prompt, past,
           lora == null ? null : lora.embeddingsShift())) {

@@ -2,11 +2,9 @@ package dev.peftembed.encoder.bert;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import dev.peftembed.encoder.AttentionMasks;
 import dev.peftembed.encoder.TokenEncoder;
 import dev.peftembed.encoder.WeightDelta;
 import dev.peftembed.encoder.WeightLoader;
@@ -80,16 +78,8 @@ public final class BertTokenEncoder implements TokenEncoder {
   @Override
   public NDArray forward(NDArray ids, NDArray typeIds, NDArray attentionMask) {
     long m = prompt != null ? prompt.getShape().get(0) : prefix != null ? prefix.length() : 0;
-    if (m == 0) {
-      try (NDArray mask = attentionMask.toType(model.dtype(), false)) {
-        return model.forward(ids, typeIds, mask, null, null, lora);
-      }
-    }
-    long batch = ids.getShape().get(0);
-    try (NDArray ones = ids.getManager().ones(new Shape(batch, m), model.dtype());
-        NDArray real = attentionMask.toType(model.dtype(), false);
-        NDArray mask = NDArrays.concat(new NDList(ones, real), 1)) {
-      return model.forward(ids, null, mask, prompt, prefix, lora);
+    try (NDArray mask = AttentionMasks.withVirtualTokens(attentionMask, m, model.dtype())) {
+      return model.forward(ids, m == 0 ? typeIds : null, mask, prompt, prefix, lora);
     }
   }
 

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.peftembed.encoder.AttentionMasks;
 import dev.peftembed.encoder.CpuActivationBudget;
 import dev.peftembed.encoder.ScaledDotProductAttention;
 import dev.peftembed.encoder.WeightLoader;
@@ -94,8 +95,7 @@ public final class MPNetModel implements AutoCloseable {
       throw new IllegalArgumentException("attention mask has " + attentionMask.getShape().get(1)
           + " positions but the model attends to " + length + " (virtual and real tokens)");
     }
-    float lowest = dtype == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
-    try (NDArray maskBias = attentionMask.sub(1).muli(-lowest).reshape(batch, 1, 1, length)) {
+    try (NDArray maskBias = AttentionMasks.additiveBias(attentionMask, dtype)) {
       NDArray flat;
       try (NDArray embedded = embeddings.forward(ids, realMask, prompt)) {
         flat = embedded.reshape(batch * length, config.hiddenSize());

@@ -2,11 +2,9 @@ package dev.peftembed.encoder.mpnet;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import dev.peftembed.encoder.AttentionMasks;
 import dev.peftembed.encoder.TokenEncoder;
 import dev.peftembed.encoder.WeightLoader;
 import dev.peftembed.model.Tensor;
@@ -33,15 +31,8 @@ public final class MPNetTokenEncoder implements TokenEncoder {
 
   @Override
   public NDArray forward(NDArray ids, NDArray typeIds, NDArray attentionMask) {
-    if (prompt == null) {
-      try (NDArray mask = attentionMask.toType(model.dtype(), false)) {
-        return model.forward(ids, attentionMask, mask, null);
-      }
-    }
-    long batch = ids.getShape().get(0);
-    try (NDArray ones = ids.getManager().ones(new Shape(batch, prompt.getShape().get(0)), model.dtype());
-        NDArray real = attentionMask.toType(model.dtype(), false);
-        NDArray mask = NDArrays.concat(new NDList(ones, real), 1)) {
+    long m = prompt == null ? 0 : prompt.getShape().get(0);
+    try (NDArray mask = AttentionMasks.withVirtualTokens(attentionMask, m, model.dtype())) {
       return model.forward(ids, attentionMask, mask, prompt);
     }
   }
